@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs everything a fresh machine needs to build, run and test the project, and nothing more.
+# Idempotent: every step checks first, so a second run takes seconds.
+#   scripts/setup.sh          toolchain for building and running (Rust wasm target, wasm-bindgen,
+#                             worker-build, npm packages: wrangler, binaryen's wasm-opt, esbuild)
+#   scripts/setup.sh --test   also what the tests need (Chromium and ChromeDriver from Debian)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130   # keep equal to the `=` pin of wasm-bindgen in Cargo.toml
+WORKER_BUILD_VERSION=0.8.7     # keep equal to the `=` pin of worker in Cargo.toml
+want_test=0
+for arg in "$@"; do [ "$arg" = "--test" ] && want_test=1; done
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+
+# `wasm-bindgen --version` prints "wasm-bindgen 0.2.130"; `worker-build --version` prints just "0.8.7".
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
+  log "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || { log "error: Node.js 20 or later is needed (wrangler 4.86)"; exit 1; }
+# npm ci rewrites node_modules/.package-lock.json, so it is newer than package-lock.json afterwards.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+   || [ package.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Local secrets for `wrangler dev` (gitignored); demo values.
+[ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
+
+if [ "$want_test" = 1 ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing Chromium and ChromeDriver (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
+log "ready"

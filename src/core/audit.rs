@@ -1,0 +1,154 @@
+//! Audit records: one compact JSON line per finished invocation or callback, with the SHA-256 of
+//! the canonical JSON of its payload (stable whatever the key order of the input).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::time::format_rfc3339_millis;
+
+/// The event name of an audit line for an invocation the client drove.
+pub const INVOCATION_EVENT: &str = "DATA_ACTION_INVOCATION";
+/// The event name of an audit line for a completion callback.
+pub const CALLBACK_EVENT: &str = "DATA_ACTION_CALLBACK";
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// When the invocation finished (RFC 3339, UTC, milliseconds).
+    pub timestamp: String,
+    /// The upstream's invocation id, when there is one.
+    pub invoke_id: Option<String>,
+    /// The action.
+    pub action_id: String,
+    /// The final status.
+    pub status: String,
+    /// From the first request to the final answer.
+    pub latency_ms: u64,
+    /// SHA-256 (hex) of the canonical JSON of the payload.
+    pub payload_hash: String,
+    /// [`INVOCATION_EVENT`] or [`CALLBACK_EVENT`].
+    pub event: String,
+}
+
+impl AuditRecord {
+    /// The record as one compact JSON line.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The fields of an audit record, before it is stamped.
+pub struct AuditFacts<'a> {
+    /// The upstream's invocation id.
+    pub invoke_id: Option<&'a str>,
+    /// The action.
+    pub action_id: &'a str,
+    /// The final status.
+    pub status: &'a str,
+    /// Latency.
+    pub latency_ms: u64,
+    /// The payload whose hash is recorded.
+    pub payload: &'a Value,
+    /// The event name.
+    pub event: &'a str,
+}
+
+/// Stamps an audit record at `now_ms`.
+pub fn audit_record(facts: AuditFacts<'_>, now_ms: u64) -> AuditRecord {
+    AuditRecord {
+        timestamp: format_rfc3339_millis(now_ms),
+        invoke_id: facts.invoke_id.map(str::to_string),
+        action_id: facts.action_id.to_string(),
+        status: facts.status.to_string(),
+        latency_ms: facts.latency_ms,
+        payload_hash: payload_hash(facts.payload),
+        event: facts.event.to_string(),
+    }
+}
+
+/// SHA-256 (lower-case hex) of the canonical JSON of `payload`.
+pub fn payload_hash(payload: &Value) -> String {
+    let mut canonical = String::new();
+    write_canonical_json(payload, &mut canonical);
+    let digest = Sha256::digest(canonical.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Canonical JSON: object keys sorted by their UTF-8 bytes, no insignificant white space, strings
+/// and numbers as serde_json writes them.
+pub fn write_canonical_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical_json(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_hash_ignores_key_order_at_every_depth() {
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"q":2,"p":1}],"x":"s"}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#).unwrap();
+        assert_eq!(payload_hash(&a), payload_hash(&b));
+        assert_ne!(payload_hash(&a), payload_hash(&json!({"b": 2})));
+        let mut text = String::new();
+        write_canonical_json(&b, &mut text);
+        assert_eq!(text, r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#);
+    }
+
+    #[test]
+    fn known_vector() {
+        // sha256 of the 2 bytes `{}`
+        assert_eq!(payload_hash(&json!({})), "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    }
+
+    #[test]
+    fn the_line_is_compact_json_with_the_contract_fields() {
+        let record = audit_record(
+            AuditFacts { invoke_id: Some("i-1"), action_id: "a", status: "completed", latency_ms: 12, payload: &json!({}), event: INVOCATION_EVENT },
+            0,
+        );
+        let line = record.to_line();
+        assert!(!line.contains(' ') && !line.contains('\n'));
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["timestamp"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(parsed["invokeId"], "i-1");
+        assert_eq!(parsed["latencyMs"], 12);
+        assert_eq!(parsed["event"], "DATA_ACTION_INVOCATION");
+    }
+}

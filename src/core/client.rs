@@ -1,0 +1,116 @@
+//! The state one client keeps between calls — configuration, token cache, definition cache, retry
+//! governor, callback ledger — and the operations it starts. Still no I/O: the driver runs them.
+
+use serde_json::Value;
+
+use super::callback::{parse_notification, CallbackAck, CallbackLedger};
+use super::config::ClientConfig;
+use super::definition::{
+    check_action_id, definition_request, parse_definition_response, ActionDefinition, DefinitionAnswer,
+    DefinitionCache, DefinitionLookup,
+};
+use super::error::DataActionsError;
+use super::http::{HttpResponse, RequestPurpose};
+use super::invocation::{status_operation, InvocationStatus, InvokeOperation, InvokeOptions};
+use super::operation::{response_error, SingleRequest};
+use super::retry::RetryGovernor;
+use super::token::{parse_token_response, token_request, TokenCache, TokenRecord};
+use super::validate::validate_inputs;
+
+/// Where a definition comes from.
+pub enum DefinitionSource {
+    /// The cache holds a fresh one.
+    Cached(ActionDefinition),
+    /// It must be fetched (conditionally when stale): run the operation, then hand its answer to
+    /// [`ClientCore::store_definition`].
+    Fetch(SingleRequest<DefinitionAnswer>),
+}
+
+/// A client's state.
+pub struct ClientCore {
+    /// The checked configuration.
+    pub config: ClientConfig,
+    /// The token cache.
+    pub tokens: TokenCache,
+    /// The definition cache.
+    pub definitions: DefinitionCache,
+    /// Retry policy, budget and jitter.
+    pub governor: RetryGovernor,
+    /// Callbacks already answered.
+    pub callbacks: CallbackLedger,
+}
+
+impl ClientCore {
+    /// A client with empty caches; `seed` feeds the jitter.
+    pub fn new(config: ClientConfig, seed: u64) -> Self {
+        ClientCore {
+            tokens: TokenCache::new(config.token_refresh_margin_ms),
+            definitions: DefinitionCache::new(config.definition_ttl_ms),
+            governor: RetryGovernor::new(config.retry.clone(), seed),
+            callbacks: CallbackLedger::default(),
+            config,
+        }
+    }
+
+    /// The operation that obtains a token.
+    pub fn token_operation(&self) -> SingleRequest<TokenRecord> {
+        SingleRequest::new(token_request(&self.config), parse_token_response)
+    }
+
+    /// The cached definition, or the operation that fetches it.
+    pub fn definition(&self, action_id: &str, now_ms: u64) -> Result<DefinitionSource, DataActionsError> {
+        check_action_id(action_id)?;
+        fn parse(response: &HttpResponse, _now: u64) -> Result<DefinitionAnswer, DataActionsError> {
+            if response.status != 200 && response.status != 304 {
+                return Err(response_error(response, RequestPurpose::Definition, None));
+            }
+            parse_definition_response(response)
+        }
+        Ok(match self.definitions.lookup(action_id, now_ms) {
+            DefinitionLookup::Fresh(definition) => DefinitionSource::Cached(definition.clone()),
+            DefinitionLookup::Stale { etag } => {
+                DefinitionSource::Fetch(SingleRequest::new(definition_request(&self.config, action_id, etag), parse))
+            }
+            DefinitionLookup::Missing => {
+                DefinitionSource::Fetch(SingleRequest::new(definition_request(&self.config, action_id, None), parse))
+            }
+        })
+    }
+
+    /// Stores a fetched definition (or a 304's confirmation) and returns the current one.
+    pub fn store_definition(
+        &mut self,
+        action_id: &str,
+        answer: DefinitionAnswer,
+        now_ms: u64,
+    ) -> Result<ActionDefinition, DataActionsError> {
+        self.definitions.apply(action_id, answer, now_ms)
+    }
+
+    /// Validates and coerces `inputs`, then builds the invocation.
+    pub fn invoke_operation(
+        &self,
+        definition: &ActionDefinition,
+        inputs: &Value,
+        options: InvokeOptions,
+        now_ms: u64,
+    ) -> Result<InvokeOperation, DataActionsError> {
+        let coerced = validate_inputs(definition, inputs)?;
+        Ok(InvokeOperation::new(&self.config, definition, coerced, options, now_ms))
+    }
+
+    /// One status request for an invocation.
+    pub fn status_operation(&self, action_id: &str, invoke_id: &str) -> Result<SingleRequest<InvocationStatus>, DataActionsError> {
+        check_action_id(action_id)?;
+        if invoke_id.is_empty() || invoke_id.len() > 256 {
+            return Err(DataActionsError::BadInput { message: "invokeId must be 1 to 256 characters".into() });
+        }
+        Ok(status_operation(&self.config, action_id, invoke_id))
+    }
+
+    /// Answers a completion callback; a duplicate gets the first answer and changes nothing.
+    pub fn handle_callback(&mut self, payload: Value, now_ms: u64) -> Result<CallbackAck, DataActionsError> {
+        let notification = parse_notification(payload)?;
+        Ok(self.callbacks.handle(&notification, now_ms))
+    }
+}

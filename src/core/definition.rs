@@ -1,0 +1,305 @@
+//! Action definitions: the request that fetches one, its answer, and a cache with a TTL that
+//! revalidates with the ETag when the upstream sent one.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::config::ClientConfig;
+use super::error::DataActionsError;
+use super::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose};
+
+/// The type of an input or output parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// A JSON string.
+    String,
+    /// Any finite JSON number.
+    Number,
+    /// A JSON number without a fractional part.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON array.
+    Array,
+    /// A JSON object.
+    Object,
+    /// A type this client does not know: values pass unchecked.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ParamType {
+    /// The type's name in definitions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Number => "number",
+            ParamType::Integer => "integer",
+            ParamType::Boolean => "boolean",
+            ParamType::Array => "array",
+            ParamType::Object => "object",
+            ParamType::Unknown => "unknown",
+        }
+    }
+}
+
+/// One declared input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputParameter {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub param_type: ParamType,
+    /// Whether it must be given.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// One declared output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputParameter {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub param_type: ParamType,
+}
+
+/// An action's definition. Fields this client does not model are kept in `extra` and handed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionDefinition {
+    /// The action id.
+    pub id: String,
+    /// Declared inputs.
+    #[serde(default)]
+    pub inputs: Vec<InputParameter>,
+    /// Declared outputs.
+    #[serde(default)]
+    pub outputs: Vec<OutputParameter>,
+    /// Everything else the upstream sent (name, description, mode...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ActionDefinition {
+    /// The declared input of that name.
+    pub fn input(&self, name: &str) -> Option<&InputParameter> {
+        self.inputs.iter().find(|p| p.name == name)
+    }
+}
+
+/// Action ids travel in URL paths and KV keys: 1 to 128 characters of `[A-Za-z0-9_.-]`.
+pub fn check_action_id(action_id: &str) -> Result<(), DataActionsError> {
+    let valid = !action_id.is_empty()
+        && action_id.len() <= 128
+        && action_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(DataActionsError::BadInput {
+            message: "action id must be 1 to 128 characters of letters, digits, '_', '.' or '-'".into(),
+        })
+    }
+}
+
+/// `{base}/api/v2/data-actions/{id}`.
+pub fn action_url(config: &ClientConfig, action_id: &str) -> String {
+    format!("{}/api/v2/data-actions/{}", config.base_url, encode_path_segment(action_id))
+}
+
+/// The definition request, conditional when an ETag is known.
+pub fn definition_request(config: &ClientConfig, action_id: &str, etag: Option<&str>) -> HttpRequest {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if let Some(etag) = etag {
+        headers.push(("if-none-match".into(), etag.to_string()));
+    }
+    HttpRequest {
+        purpose: RequestPurpose::Definition,
+        method: Method::Get,
+        url: action_url(config, action_id),
+        headers,
+        body: None,
+        timeout_ms: config.request_timeout_ms,
+        needs_auth: true,
+    }
+}
+
+/// What a successful definition answer meant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefinitionAnswer {
+    /// 200: a definition, with its ETag if any.
+    Fetched(ActionDefinition, Option<String>),
+    /// 304: the cached one is still current.
+    NotModified,
+}
+
+/// Reads a 200 or 304 answer.
+pub fn parse_definition_response(response: &HttpResponse) -> Result<DefinitionAnswer, DataActionsError> {
+    if response.status == 304 {
+        return Ok(DefinitionAnswer::NotModified);
+    }
+    let definition: ActionDefinition =
+        serde_json::from_slice(&response.body).map_err(|e| DataActionsError::Upstream {
+            status: response.status,
+            upstream_code: None,
+            message: format!("malformed action definition (line {}, column {})", e.line(), e.column()),
+            invoke_id: None,
+            retryable: false,
+        })?;
+    Ok(DefinitionAnswer::Fetched(definition, response.header("etag").map(str::to_string)))
+}
+
+#[derive(Debug, Clone)]
+struct CachedDefinition {
+    definition: ActionDefinition,
+    etag: Option<String>,
+    fetched_at_ms: u64,
+}
+
+/// What the cache holds for an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefinitionLookup<'a> {
+    /// Fresh: use it without asking the upstream.
+    Fresh(&'a ActionDefinition),
+    /// Expired: ask again (conditionally, with the ETag if there is one).
+    Stale {
+        /// The ETag of the cached copy.
+        etag: Option<&'a str>,
+    },
+    /// Never fetched.
+    Missing,
+}
+
+/// Definitions by action id, each reused for `ttl_ms`. Bounded: the oldest entry goes first.
+#[derive(Debug, Clone)]
+pub struct DefinitionCache {
+    entries: HashMap<String, CachedDefinition>,
+    ttl_ms: u64,
+    capacity: usize,
+}
+
+impl DefinitionCache {
+    /// An empty cache.
+    pub fn new(ttl_ms: u64) -> Self {
+        DefinitionCache { entries: HashMap::new(), ttl_ms, capacity: 512 }
+    }
+
+    /// What the cache holds for `action_id` at `now_ms`.
+    pub fn lookup(&self, action_id: &str, now_ms: u64) -> DefinitionLookup<'_> {
+        match self.entries.get(action_id) {
+            None => DefinitionLookup::Missing,
+            Some(entry) if now_ms.saturating_sub(entry.fetched_at_ms) < self.ttl_ms => {
+                DefinitionLookup::Fresh(&entry.definition)
+            }
+            Some(entry) => DefinitionLookup::Stale { etag: entry.etag.as_deref() },
+        }
+    }
+
+    /// Applies an answer and returns the current definition.
+    pub fn apply(
+        &mut self,
+        action_id: &str,
+        answer: DefinitionAnswer,
+        now_ms: u64,
+    ) -> Result<ActionDefinition, DataActionsError> {
+        match answer {
+            DefinitionAnswer::Fetched(definition, etag) => {
+                if self.entries.len() >= self.capacity && !self.entries.contains_key(action_id) {
+                    let oldest = self
+                        .entries
+                        .iter()
+                        .min_by_key(|(_, e)| e.fetched_at_ms)
+                        .map(|(k, _)| k.clone());
+                    if let Some(oldest) = oldest {
+                        self.entries.remove(&oldest);
+                    }
+                }
+                self.entries.insert(
+                    action_id.to_string(),
+                    CachedDefinition { definition: definition.clone(), etag, fetched_at_ms: now_ms },
+                );
+                Ok(definition)
+            }
+            DefinitionAnswer::NotModified => match self.entries.get_mut(action_id) {
+                Some(entry) => {
+                    entry.fetched_at_ms = now_ms;
+                    Ok(entry.definition.clone())
+                }
+                None => Err(DataActionsError::Upstream {
+                    status: 304,
+                    upstream_code: None,
+                    message: "304 Not Modified for a definition that is not cached".into(),
+                    invoke_id: None,
+                    retryable: true,
+                }),
+            },
+        }
+    }
+
+    /// Drops one action's definition (or all when `None`).
+    pub fn forget(&mut self, action_id: Option<&str>) {
+        match action_id {
+            Some(id) => {
+                self.entries.remove(id);
+            }
+            None => self.entries.clear(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn definition_json() -> Value {
+        json!({"id": "lookup", "name": "Lookup", "inputs": [{"name": "customerId", "type": "string", "required": true}],
+               "outputs": [{"name": "tier", "type": "string"}]})
+    }
+
+    #[test]
+    fn fresh_then_stale_then_revalidated_by_etag() {
+        let mut cache = DefinitionCache::new(1_000);
+        assert_eq!(cache.lookup("lookup", 0), DefinitionLookup::Missing);
+        let answer = parse_definition_response(&HttpResponse::json(200, &definition_json()).with_header("ETag", "\"v1\"")).unwrap();
+        let definition = cache.apply("lookup", answer, 0).unwrap();
+        assert_eq!(definition.extra.get("name"), Some(&json!("Lookup")));
+        assert!(matches!(cache.lookup("lookup", 999), DefinitionLookup::Fresh(_)));
+        assert_eq!(cache.lookup("lookup", 1_000), DefinitionLookup::Stale { etag: Some("\"v1\"") });
+        let not_modified = parse_definition_response(&HttpResponse { status: 304, ..Default::default() }).unwrap();
+        cache.apply("lookup", not_modified, 1_000).unwrap();
+        assert!(matches!(cache.lookup("lookup", 1_500), DefinitionLookup::Fresh(_)));
+    }
+
+    #[test]
+    fn conditional_request_carries_the_etag() {
+        let config = crate::core::config::ClientConfig::from_json(
+            r#"{"baseUrl":"http://h:1/","clientId":"i","clientSecret":"s"}"#,
+        )
+        .unwrap();
+        let request = definition_request(&config, "a.b-c_1", Some("\"v1\""));
+        assert_eq!(request.url, "http://h:1/api/v2/data-actions/a.b-c_1");
+        assert_eq!(request.header("If-None-Match"), Some("\"v1\""));
+        assert!(request.needs_auth);
+    }
+
+    #[test]
+    fn action_ids_are_checked() {
+        assert!(check_action_id("lookup-customer_v2.1").is_ok());
+        for bad in ["", "a/b", "a b", "../x", "é", &"x".repeat(129)] {
+            assert_eq!(check_action_id(bad).unwrap_err().code(), "bad_input", "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_types_are_kept_as_unknown() {
+        let value = json!({"id": "x", "inputs": [{"name": "d", "type": "date"}]});
+        let definition: ActionDefinition = serde_json::from_value(value).unwrap();
+        assert_eq!(definition.inputs[0].param_type, ParamType::Unknown);
+        assert!(!definition.inputs[0].required);
+    }
+}

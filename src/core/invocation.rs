@@ -1,0 +1,460 @@
+//! The invocation state machine: POST invoke; a 200 finishes; a 202 with an `invokeId` is polled
+//! (first poll soon, then exponential backoff with full jitter up to a cap) until `completed`,
+//! `failed` or `cancelled`, or until the maximum elapsed time ends it in a timeout that carries the
+//! `invokeId`. The invoke POST is never repeated after an outcome-unknown failure: only a 429 or a
+//! 401 (both refused before anything ran) send it again.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::audit::{audit_record, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::config::{ClientConfig, PollPolicy};
+use super::definition::{action_url, ActionDefinition};
+use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
+use super::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
+use super::operation::{response_error, Phase, Progress, SingleRequest, Step};
+use super::retry::{full_jitter_backoff, RetryGovernor};
+use super::validate::coerce_outputs;
+
+/// Upstream statuses that end an invocation.
+pub const TERMINAL_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
+
+/// Whether an upstream status is final.
+pub fn is_terminal(status: &str) -> bool {
+    TERMINAL_STATUSES.contains(&status)
+}
+
+/// What the caller asks for, besides the (already validated) inputs.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeOptions {
+    /// Execution context attributes, sent as `context`.
+    pub context: Option<Value>,
+    /// Where the upstream should POST the completion.
+    pub callback_url: Option<String>,
+    /// Overrides the poll policy's maximum elapsed time.
+    pub max_poll_ms: Option<u64>,
+    /// Do not poll after a 202: finish at once with status `pending` (the Worker polls later).
+    pub accept_pending: bool,
+}
+
+/// How an invocation ended (or, with `accept_pending`, where it stands).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvocationResult {
+    /// The action.
+    pub action_id: String,
+    /// The upstream's invocation id.
+    pub invoke_id: Option<String>,
+    /// `completed`, `failed`, `cancelled`, or `pending` when not waited for.
+    pub status: String,
+    /// Outputs, coerced to the definition's output types where lossless.
+    pub outputs: Map<String, Value>,
+    /// The upstream's errors of a failed invocation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UpstreamError>,
+    /// From the invoke request to the final answer.
+    pub latency_ms: u64,
+    /// Status requests made.
+    pub polls: u32,
+    /// The audit record (absent for `pending`).
+    pub audit: Option<AuditRecord>,
+}
+
+impl InvocationResult {
+    /// `Ok` for a completed (or pending) invocation; a failed one becomes
+    /// [`DataActionsError::ExecutionFailed`], an upstream cancellation [`DataActionsError::Cancelled`].
+    pub fn into_completed(self) -> Result<InvocationResult, DataActionsError> {
+        match self.status.as_str() {
+            "failed" => {
+                let first = self.errors.first().cloned();
+                Err(DataActionsError::ExecutionFailed {
+                    status: None,
+                    invoke_id: self.invoke_id,
+                    upstream_code: first.as_ref().map(|e| e.code.clone()),
+                    message: first.map(|e| e.message).unwrap_or_else(|| "the action reported failed".into()),
+                    errors: self.errors,
+                })
+            }
+            "cancelled" => Err(DataActionsError::Cancelled { invoke_id: self.invoke_id, by_upstream: true }),
+            _ => Ok(self),
+        }
+    }
+}
+
+/// A status report from the upstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvocationStatus {
+    /// The upstream's invocation id.
+    pub invoke_id: String,
+    /// `queued`, `running`, `completed`, `failed`, `cancelled`...
+    pub status: String,
+    /// Outputs so far (complete once `completed`).
+    pub outputs: Map<String, Value>,
+    /// Errors of a failed invocation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UpstreamError>,
+}
+
+/// Reads a status body (`{invokeId?, status, outputs?, errors?}`); `fallback_id` fills a missing id.
+pub fn parse_status_body(response: &HttpResponse, fallback_id: Option<&str>) -> Result<InvocationStatus, DataActionsError> {
+    let malformed = |what: &str| DataActionsError::Upstream {
+        status: response.status,
+        upstream_code: None,
+        message: format!("malformed invocation status: {what}"),
+        invoke_id: fallback_id.map(str::to_string),
+        retryable: false,
+    };
+    let value: Value = serde_json::from_slice(&response.body).map_err(|_| malformed("not JSON"))?;
+    let invoke_id = value
+        .get("invokeId")
+        .and_then(Value::as_str)
+        .or(fallback_id)
+        .ok_or_else(|| malformed("no invokeId"))?
+        .to_string();
+    let status = value
+        .get("status")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| if response.status == 200 { "completed".into() } else { "queued".into() });
+    let outputs = match value.get("outputs") {
+        Some(Value::Object(map)) => map.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(malformed("outputs is not an object")),
+    };
+    let errors = value
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().map(upstream_error_from_value).collect())
+        .unwrap_or_default();
+    Ok(InvocationStatus { invoke_id, status, outputs, errors })
+}
+
+/// `{base}/api/v2/data-actions/{id}/invoke/{invokeId}`.
+pub fn status_url(config: &ClientConfig, action_id: &str, invoke_id: &str) -> String {
+    format!("{}/invoke/{}", action_url(config, action_id), encode_path_segment(invoke_id))
+}
+
+/// The status request of one invocation.
+pub fn status_request(config: &ClientConfig, action_id: &str, invoke_id: &str) -> HttpRequest {
+    HttpRequest {
+        purpose: RequestPurpose::Status,
+        method: Method::Get,
+        url: status_url(config, action_id, invoke_id),
+        headers: vec![("accept".into(), "application/json".into())],
+        body: None,
+        timeout_ms: config.request_timeout_ms,
+        needs_auth: true,
+    }
+}
+
+/// One status request (with retries), as an operation.
+pub fn status_operation(config: &ClientConfig, action_id: &str, invoke_id: &str) -> SingleRequest<InvocationStatus> {
+    fn parse(response: &HttpResponse, _now: u64) -> Result<InvocationStatus, DataActionsError> {
+        if response.status != 200 {
+            return Err(response_error(response, RequestPurpose::Status, None));
+        }
+        parse_status_body(response, None)
+    }
+    SingleRequest::new(status_request(config, action_id, invoke_id), parse).for_invocation(invoke_id)
+}
+
+/// A status change while an invocation runs, for progress reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEvent {
+    /// The new upstream status.
+    pub status: String,
+    /// The upstream's invocation id.
+    pub invoke_id: Option<String>,
+    /// Status requests so far.
+    pub polls: u32,
+    /// Since the invoke request.
+    pub elapsed_ms: u64,
+}
+
+/// The invocation state machine (sans I/O). Drive it with [`InvokeOperation::poll`] and
+/// [`InvokeOperation::handle_response`].
+pub struct InvokeOperation {
+    progress: Progress<InvocationResult>,
+    config: ClientConfig,
+    definition: ActionDefinition,
+    audit_payload: Value,
+    poll_policy: PollPolicy,
+    accept_pending: bool,
+    started_at_ms: u64,
+    invoke_id: Option<String>,
+    upstream_status: Option<String>,
+    status_event: Option<StatusEvent>,
+    polls: u32,
+}
+
+impl InvokeOperation {
+    /// Builds the invoke request for validated `inputs`; nothing is sent yet.
+    pub fn new(
+        config: &ClientConfig,
+        definition: &ActionDefinition,
+        inputs: Map<String, Value>,
+        options: InvokeOptions,
+        now_ms: u64,
+    ) -> InvokeOperation {
+        let context = options.context.unwrap_or_else(|| Value::Object(Map::new()));
+        let audit_payload = json!({"inputs": inputs, "context": context});
+        let mut body = json!({"inputs": inputs, "context": context});
+        if let (Some(url), Some(object)) = (options.callback_url, body.as_object_mut()) {
+            object.insert("callbackUrl".into(), Value::String(url));
+        }
+        let request = HttpRequest {
+            purpose: RequestPurpose::Invoke,
+            method: Method::Post,
+            url: format!("{}/invoke", action_url(config, &definition.id)),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("accept".into(), "application/json".into()),
+            ],
+            body: Some(body.to_string().into_bytes()),
+            timeout_ms: config.request_timeout_ms,
+            needs_auth: true,
+        };
+        let mut poll_policy = config.poll.clone();
+        if let Some(max) = options.max_poll_ms {
+            poll_policy.max_poll_ms = max;
+        }
+        InvokeOperation {
+            progress: Progress::new(request),
+            config: config.clone(),
+            definition: definition.clone(),
+            audit_payload,
+            poll_policy,
+            accept_pending: options.accept_pending,
+            started_at_ms: now_ms,
+            invoke_id: None,
+            upstream_status: None,
+            status_event: None,
+            polls: 0,
+        }
+    }
+
+    /// The next step at `now_ms`.
+    pub fn poll(&mut self, now_ms: u64) -> Step<InvocationResult> {
+        self.progress.poll(now_ms)
+    }
+
+    /// The upstream's invocation id, once known.
+    pub fn invoke_id(&self) -> Option<&str> {
+        self.invoke_id.as_deref()
+    }
+
+    /// The last status change not yet taken.
+    pub fn take_status_event(&mut self) -> Option<StatusEvent> {
+        self.status_event.take()
+    }
+
+    /// The caller gives up: the next poll answers [`DataActionsError::Cancelled`].
+    pub fn cancel(&mut self) {
+        let invoke_id = self.invoke_id.clone();
+        self.progress.finish(Err(DataActionsError::Cancelled { invoke_id, by_upstream: false }));
+    }
+
+    /// Hands in the result of the request last sent.
+    pub fn handle_response(&mut self, result: Result<HttpResponse, TransportFailure>, governor: &mut RetryGovernor, now_ms: u64) {
+        if self.progress.phase != Phase::InFlight {
+            return;
+        }
+        let purpose = self.progress.exchange.purpose();
+        let outcome = self.progress.exchange.on_result(result, governor, now_ms, self.invoke_id.as_deref());
+        let invoke_id = self.invoke_id.clone();
+        let Some(response) = self.progress.absorb(outcome, invoke_id.as_deref()) else {
+            self.bound_retry_wait(now_ms);
+            return;
+        };
+        match purpose {
+            RequestPurpose::Invoke => self.on_invoke_answer(&response, governor, now_ms),
+            _ => self.on_status_answer(&response, governor, now_ms),
+        }
+    }
+
+    fn on_invoke_answer(&mut self, response: &HttpResponse, governor: &mut RetryGovernor, now_ms: u64) {
+        if response.status != 200 && response.status != 202 {
+            self.progress.finish(Err(response_error(response, RequestPurpose::Invoke, None)));
+            return;
+        }
+        let status = match parse_status_body(response, None) {
+            Ok(status) => status,
+            Err(_) if response.status == 200 => {
+                // A sync answer without invokeId: outputs may still be there.
+                match serde_json::from_slice::<Value>(&response.body) {
+                    Ok(Value::Object(body)) => InvocationStatus {
+                        invoke_id: String::new(),
+                        status: body.get("status").and_then(Value::as_str).unwrap_or("completed").to_ascii_lowercase(),
+                        outputs: body.get("outputs").and_then(Value::as_object).cloned().unwrap_or_default(),
+                        errors: body
+                            .get("errors")
+                            .and_then(Value::as_array)
+                            .map(|l| l.iter().map(upstream_error_from_value).collect())
+                            .unwrap_or_default(),
+                    },
+                    _ => {
+                        self.progress.finish(Err(DataActionsError::Upstream {
+                            status: 200,
+                            upstream_code: None,
+                            message: "the invoke answer is not a JSON object".into(),
+                            invoke_id: None,
+                            retryable: false,
+                        }));
+                        return;
+                    }
+                }
+            }
+            Err(error) => {
+                self.progress.finish(Err(error));
+                return;
+            }
+        };
+        if !status.invoke_id.is_empty() {
+            self.invoke_id = Some(status.invoke_id.clone());
+        }
+        self.note_status(&status.status, now_ms);
+        if is_terminal(&status.status) {
+            self.finish_with(status, now_ms);
+            return;
+        }
+        let Some(invoke_id) = self.invoke_id.clone() else {
+            self.progress.finish(Err(DataActionsError::Upstream {
+                status: response.status,
+                upstream_code: None,
+                message: "an asynchronous answer without invokeId".into(),
+                invoke_id: None,
+                retryable: false,
+            }));
+            return;
+        };
+        if self.accept_pending {
+            self.progress.finish(Ok(self.result("pending".into(), Map::new(), Vec::new(), now_ms, None)));
+            return;
+        }
+        let _ = governor;
+        let first_poll = now_ms.saturating_add(self.poll_policy.initial_delay_ms);
+        let request = status_request(&self.config, &self.definition.id, &invoke_id);
+        self.progress.next_exchange(request, first_poll);
+        self.bound_retry_wait(now_ms);
+    }
+
+    fn on_status_answer(&mut self, response: &HttpResponse, governor: &mut RetryGovernor, now_ms: u64) {
+        let invoke_id = self.invoke_id.clone();
+        if response.status != 200 {
+            self.progress.finish(Err(response_error(response, RequestPurpose::Status, invoke_id.as_deref())));
+            return;
+        }
+        self.polls += 1;
+        let status = match parse_status_body(response, invoke_id.as_deref()) {
+            Ok(status) => status,
+            Err(error) => {
+                self.progress.finish(Err(error));
+                return;
+            }
+        };
+        self.note_status(&status.status, now_ms);
+        if is_terminal(&status.status) {
+            self.finish_with(status, now_ms);
+            return;
+        }
+        let delay = full_jitter_backoff(
+            &mut governor.jitter,
+            self.poll_policy.base_delay_ms,
+            self.poll_policy.max_interval_ms,
+            self.poll_policy.min_interval_ms,
+            self.polls,
+        );
+        let request = status_request(&self.config, &self.definition.id, &status.invoke_id);
+        self.progress.next_exchange(request, now_ms.saturating_add(delay));
+        self.bound_retry_wait(now_ms);
+    }
+
+    /// While polling, no wait may pass the deadline: the last poll happens at the deadline, and at
+    /// or after it the invocation times out.
+    fn bound_retry_wait(&mut self, now_ms: u64) {
+        if self.invoke_id.is_none() || self.progress.is_over() {
+            return;
+        }
+        let deadline = self.started_at_ms.saturating_add(self.poll_policy.max_poll_ms);
+        if now_ms >= deadline {
+            self.progress.finish(Err(DataActionsError::Timeout {
+                status: None,
+                invoke_id: self.invoke_id.clone(),
+                elapsed_ms: now_ms.saturating_sub(self.started_at_ms),
+            }));
+            return;
+        }
+        if let Phase::WaitUntil(at) = self.progress.phase {
+            if at > deadline {
+                self.progress.phase = Phase::WaitUntil(deadline);
+            }
+        }
+    }
+
+    fn note_status(&mut self, status: &str, now_ms: u64) {
+        if self.upstream_status.as_deref() != Some(status) {
+            self.upstream_status = Some(status.to_string());
+            self.status_event = Some(StatusEvent {
+                status: status.to_string(),
+                invoke_id: self.invoke_id.clone(),
+                polls: self.polls,
+                elapsed_ms: now_ms.saturating_sub(self.started_at_ms),
+            });
+        }
+    }
+
+    fn finish_with(&mut self, status: InvocationStatus, now_ms: u64) {
+        let outputs = coerce_outputs(&self.definition, status.outputs);
+        let audit = audit_record(
+            AuditFacts {
+                invoke_id: self.invoke_id.as_deref(),
+                action_id: &self.definition.id,
+                status: &status.status,
+                latency_ms: now_ms.saturating_sub(self.started_at_ms),
+                payload: &self.audit_payload,
+                event: INVOCATION_EVENT,
+            },
+            now_ms,
+        );
+        let result = self.result(status.status, outputs, status.errors, now_ms, Some(audit));
+        self.progress.finish(Ok(result));
+    }
+
+    fn result(
+        &self,
+        status: String,
+        outputs: Map<String, Value>,
+        errors: Vec<UpstreamError>,
+        now_ms: u64,
+        audit: Option<AuditRecord>,
+    ) -> InvocationResult {
+        InvocationResult {
+            action_id: self.definition.id.clone(),
+            invoke_id: self.invoke_id.clone(),
+            status,
+            outputs,
+            errors,
+            latency_ms: now_ms.saturating_sub(self.started_at_ms),
+            polls: self.polls,
+            audit,
+        }
+    }
+}
+
+impl super::operation::Operation for InvokeOperation {
+    type Output = InvocationResult;
+    fn poll(&mut self, now_ms: u64) -> Step<InvocationResult> {
+        InvokeOperation::poll(self, now_ms)
+    }
+    fn handle_response(&mut self, result: Result<HttpResponse, TransportFailure>, governor: &mut RetryGovernor, now_ms: u64) {
+        InvokeOperation::handle_response(self, result, governor, now_ms);
+    }
+    fn cancel(&mut self) {
+        InvokeOperation::cancel(self);
+    }
+    fn take_status_event(&mut self) -> Option<StatusEvent> {
+        InvokeOperation::take_status_event(self)
+    }
+}

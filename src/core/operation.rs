@@ -1,0 +1,381 @@
+//! The shape every operation shares: it answers [`Step`]s and is handed each request's result.
+//! An [`Exchange`] is one logical request with its attempts: it decides on retries, on the one
+//! token refresh after a 401, and turns what is left into an answer or an error.
+
+use serde_json::Value;
+
+use super::error::{parse_upstream_errors, DataActionsError, IssueKind, ValidationIssue};
+use super::http::{HttpRequest, HttpResponse, RequestPurpose, TransportFailure, TransportFailureKind};
+use super::retry::{RetryDecision, RetryGovernor, RetryableFailure};
+
+/// What the driver must do next for an operation.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// Send this request (adding the bearer token when `needs_auth`), then hand the result to the
+    /// operation's `handle_response`.
+    Send(HttpRequest),
+    /// The token was rejected: forget it, obtain a fresh one, then poll again.
+    RefreshToken,
+    /// Nothing to do before this instant (ms since the epoch); poll again then.
+    WaitUntil(u64),
+    /// The operation is over.
+    Done(Result<T, DataActionsError>),
+}
+
+/// What an exchange made of a request's result.
+#[derive(Debug)]
+pub enum ExchangeOutcome {
+    /// A final answer for the operation to read (2xx, 304, or a status no retry can mend).
+    Answer(HttpResponse),
+    /// Send the same request again at this instant.
+    RetryAt(u64),
+    /// Refresh the token, then send the same request again.
+    RefreshToken,
+    /// The request failed for good.
+    Failed(DataActionsError),
+}
+
+/// One logical request and its attempts.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    request: HttpRequest,
+    attempts: u32,
+    rate_limited: u32,
+    last_retry_after_ms: Option<u64>,
+    refreshed_token: bool,
+}
+
+impl Exchange {
+    /// A request not yet sent.
+    pub fn new(request: HttpRequest) -> Self {
+        Exchange { request, attempts: 0, rate_limited: 0, last_retry_after_ms: None, refreshed_token: false }
+    }
+
+    /// The request to send now (counts an attempt).
+    pub fn next_attempt(&mut self) -> HttpRequest {
+        self.attempts += 1;
+        self.request.clone()
+    }
+
+    /// Requests sent so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// What the request is for.
+    pub fn purpose(&self) -> RequestPurpose {
+        self.request.purpose
+    }
+
+    /// Reads the result of the last attempt.
+    pub fn on_result(
+        &mut self,
+        result: Result<HttpResponse, TransportFailure>,
+        governor: &mut RetryGovernor,
+        now_ms: u64,
+        invoke_id: Option<&str>,
+    ) -> ExchangeOutcome {
+        let purpose = self.request.purpose;
+        let response = match result {
+            Ok(response) => response,
+            Err(failure) => return self.on_transport_failure(failure, governor, now_ms, invoke_id),
+        };
+        if response.status == 401 && self.request.needs_auth {
+            if !self.refreshed_token {
+                self.refreshed_token = true;
+                return ExchangeOutcome::RefreshToken;
+            }
+            return ExchangeOutcome::Failed(response_error(&response, purpose, invoke_id));
+        }
+        if let Some(failure) = RetryableFailure::from_response(&response, now_ms) {
+            if let RetryableFailure::RateLimited { retry_after_ms } = &failure {
+                self.rate_limited += 1;
+                self.last_retry_after_ms = *retry_after_ms;
+            }
+            return match governor.decide(purpose, &failure, self.attempts) {
+                RetryDecision::RetryAfter(delay) => ExchangeOutcome::RetryAt(now_ms.saturating_add(delay)),
+                _ if response.status == 429 => {
+                    let first = parse_upstream_errors(&response.body).into_iter().next();
+                    ExchangeOutcome::Failed(DataActionsError::RateLimited {
+                        attempts: self.rate_limited,
+                        retry_after_ms: self.last_retry_after_ms,
+                        upstream_code: first.as_ref().map(|e| e.code.clone()),
+                        message: first.map(|e| e.message).unwrap_or_else(|| "too many requests".into()),
+                    })
+                }
+                _ => ExchangeOutcome::Answer(response),
+            };
+        }
+        if response.is_success() {
+            governor.budget.refill_one();
+        }
+        ExchangeOutcome::Answer(response)
+    }
+
+    fn on_transport_failure(
+        &mut self,
+        failure: TransportFailure,
+        governor: &mut RetryGovernor,
+        now_ms: u64,
+        invoke_id: Option<&str>,
+    ) -> ExchangeOutcome {
+        let Some(retryable) = RetryableFailure::from_transport(&failure) else {
+            return ExchangeOutcome::Failed(DataActionsError::Cancelled {
+                invoke_id: invoke_id.map(str::to_string),
+                by_upstream: false,
+            });
+        };
+        let decision = governor.decide(self.request.purpose, &retryable, self.attempts);
+        if let RetryDecision::RetryAfter(delay) = decision {
+            return ExchangeOutcome::RetryAt(now_ms.saturating_add(delay));
+        }
+        let message = match failure.kind {
+            TransportFailureKind::Timeout => format!("no answer within {} ms: {}", self.request.timeout_ms, failure.message),
+            _ => failure.message,
+        };
+        ExchangeOutcome::Failed(DataActionsError::Transport {
+            kind: failure.kind,
+            message: format!("{message} (after {} attempt(s))", self.attempts),
+            outcome_unknown: decision == RetryDecision::NotIdempotent,
+            invoke_id: invoke_id.map(str::to_string),
+        })
+    }
+}
+
+/// Maps an answer that is not a success to the error enum.
+pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_id: Option<&str>) -> DataActionsError {
+    let errors = parse_upstream_errors(&response.body);
+    let first = errors.first().cloned();
+    let upstream_code = first.as_ref().map(|e| e.code.clone());
+    let message = first
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_else(|| format!("HTTP {} from {}", response.status, purpose_name(purpose)));
+    let invoke_id = invoke_id.map(str::to_string);
+    match response.status {
+        401 => DataActionsError::Unauthorized { status: 401, upstream_code, message: format!("token rejected after one refresh: {message}") },
+        403 => {
+            let scope_hint = match purpose {
+                RequestPurpose::Definition => "data-actions:read",
+                _ => "data-actions:execute",
+            };
+            let named_scope = ["data-actions:read", "data-actions:execute"].into_iter().find(|s| message.contains(s));
+            let is_scope = named_scope.is_some() || upstream_code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("MISSING_SCOPE"));
+            let (missing_scope, explained) = if is_scope {
+                let scope = named_scope.unwrap_or(scope_hint);
+                (Some(scope.to_string()), format!("the token lacks scope `{scope}`: {message}"))
+            } else if first.is_some() {
+                (None, format!("the client's role lacks permission for this action: {message}"))
+            } else {
+                (Some(scope_hint.to_string()), format!("missing scope `{scope_hint}` or a role permission"))
+            };
+            DataActionsError::Forbidden { missing_scope, upstream_code, message: explained }
+        }
+        404 => DataActionsError::NotFound { upstream_code, message, invoke_id },
+        422 => DataActionsError::Validation { status: Some(422), issues: upstream_issues(&response.body) },
+        429 => DataActionsError::RateLimited { attempts: 1, retry_after_ms: None, upstream_code, message },
+        504 => DataActionsError::Timeout { status: Some(504), invoke_id, elapsed_ms: 0 },
+        500 if purpose == RequestPurpose::Invoke && first.is_some() => {
+            DataActionsError::ExecutionFailed { status: Some(500), invoke_id, upstream_code, message, errors }
+        }
+        status => DataActionsError::Upstream {
+            status,
+            upstream_code,
+            message,
+            invoke_id,
+            retryable: matches!(status, 502 | 503) && purpose != RequestPurpose::Invoke,
+        },
+    }
+}
+
+fn purpose_name(purpose: RequestPurpose) -> &'static str {
+    match purpose {
+        RequestPurpose::Token => "the token endpoint",
+        RequestPurpose::Definition => "the definition endpoint",
+        RequestPurpose::Invoke => "the invoke endpoint",
+        RequestPurpose::Status => "the status endpoint",
+        RequestPurpose::Cancel => "the cancel endpoint",
+    }
+}
+
+/// 422 bodies list `errors[]` with an optional `parameter`: each becomes an issue.
+fn upstream_issues(body: &[u8]) -> Vec<ValidationIssue> {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let list = value.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
+    if list.is_empty() {
+        return vec![ValidationIssue {
+            parameter: String::new(),
+            kind: IssueKind::WrongType,
+            expected: None,
+            message: "the upstream rejected the inputs (422) without details".into(),
+        }];
+    }
+    list.iter()
+        .map(|entry| {
+            let code = entry.get("code").and_then(Value::as_str).unwrap_or_default();
+            ValidationIssue {
+                parameter: entry.get("parameter").and_then(Value::as_str).unwrap_or_default().to_string(),
+                kind: match code {
+                    "MISSING_REQUIRED" => IssueKind::MissingRequired,
+                    "UNKNOWN_PARAMETER" => IssueKind::UnknownParameter,
+                    _ => IssueKind::WrongType,
+                },
+                expected: None,
+                message: entry.get("message").and_then(Value::as_str).unwrap_or("invalid input").to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Where an operation stands between two calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// The exchange's request is to be sent now.
+    Ready,
+    /// A request is out; waiting for `handle_response`.
+    InFlight,
+    /// The exchange's request is to be sent at this instant.
+    WaitUntil(u64),
+    /// The token must be refreshed, then the request sent.
+    NeedsToken,
+}
+
+/// The phase bookkeeping shared by all operations.
+#[derive(Debug)]
+pub(crate) struct Progress<T> {
+    pub(crate) phase: Phase,
+    pub(crate) exchange: Exchange,
+    result: Option<Result<T, DataActionsError>>,
+    finished: bool,
+}
+
+impl<T> Progress<T> {
+    pub(crate) fn new(request: HttpRequest) -> Self {
+        Progress { phase: Phase::Ready, exchange: Exchange::new(request), result: None, finished: false }
+    }
+
+    pub(crate) fn poll(&mut self, now_ms: u64) -> Step<T> {
+        if let Some(result) = self.result.take() {
+            self.finished = true;
+            return Step::Done(result);
+        }
+        if self.finished {
+            return Step::Done(Err(DataActionsError::BadInput { message: "the operation has already finished".into() }));
+        }
+        match self.phase {
+            Phase::WaitUntil(at) if now_ms < at => Step::WaitUntil(at),
+            Phase::NeedsToken => {
+                self.phase = Phase::Ready;
+                Step::RefreshToken
+            }
+            Phase::InFlight => Step::Done(Err(DataActionsError::BadInput {
+                message: "poll called while a request is in flight; hand its result to handle_response first".into(),
+            })),
+            Phase::Ready | Phase::WaitUntil(_) => {
+                self.phase = Phase::InFlight;
+                Step::Send(self.exchange.next_attempt())
+            }
+        }
+    }
+
+    pub(crate) fn is_over(&self) -> bool {
+        self.finished || self.result.is_some()
+    }
+
+    pub(crate) fn finish(&mut self, result: Result<T, DataActionsError>) {
+        if !self.is_over() {
+            self.result = Some(result);
+        }
+    }
+
+    /// Starts a new exchange (a new request) at `at`.
+    pub(crate) fn next_exchange(&mut self, request: HttpRequest, at: u64) {
+        self.exchange = Exchange::new(request);
+        self.phase = Phase::WaitUntil(at);
+    }
+
+    /// Applies an exchange outcome other than an answer; answers are handed back.
+    pub(crate) fn absorb(&mut self, outcome: ExchangeOutcome, invoke_id: Option<&str>) -> Option<HttpResponse> {
+        match outcome {
+            ExchangeOutcome::Answer(response) => return Some(response),
+            ExchangeOutcome::RetryAt(at) => self.phase = Phase::WaitUntil(at),
+            ExchangeOutcome::RefreshToken => self.phase = Phase::NeedsToken,
+            ExchangeOutcome::Failed(error) => self.finish(Err(error.with_invoke_id(invoke_id))),
+        }
+        None
+    }
+}
+
+/// An operation made of one exchange whose answer is read by `parse`: token, definition, status.
+pub struct SingleRequest<T> {
+    progress: Progress<T>,
+    parse: fn(&HttpResponse, u64) -> Result<T, DataActionsError>,
+    invoke_id: Option<String>,
+}
+
+impl<T> SingleRequest<T> {
+    /// An operation that sends `request` and reads its answer with `parse` (which also maps the
+    /// error statuses no retry mended).
+    pub fn new(request: HttpRequest, parse: fn(&HttpResponse, u64) -> Result<T, DataActionsError>) -> Self {
+        SingleRequest { progress: Progress::new(request), parse, invoke_id: None }
+    }
+
+    /// Names the invocation this request is about (for errors).
+    pub fn for_invocation(mut self, invoke_id: &str) -> Self {
+        self.invoke_id = Some(invoke_id.to_string());
+        self
+    }
+
+    /// The next step at `now_ms`.
+    pub fn poll(&mut self, now_ms: u64) -> Step<T> {
+        self.progress.poll(now_ms)
+    }
+
+    /// Hands in the result of the request last sent.
+    pub fn handle_response(&mut self, result: Result<HttpResponse, TransportFailure>, governor: &mut RetryGovernor, now_ms: u64) {
+        if self.progress.phase != Phase::InFlight {
+            return;
+        }
+        let invoke_id = self.invoke_id.as_deref();
+        let outcome = self.progress.exchange.on_result(result, governor, now_ms, invoke_id);
+        if let Some(response) = self.progress.absorb(outcome, invoke_id) {
+            let parsed = (self.parse)(&response, now_ms).map_err(|e| e.with_invoke_id(invoke_id));
+            self.progress.finish(parsed);
+        }
+    }
+
+    /// Gives up: the next poll answers a cancellation.
+    pub fn cancel(&mut self) {
+        let invoke_id = self.invoke_id.clone();
+        self.progress.finish(Err(DataActionsError::Cancelled { invoke_id, by_upstream: false }));
+    }
+}
+
+/// What every operation offers the driver.
+pub trait Operation {
+    /// What it ends with.
+    type Output;
+    /// The next step at `now_ms`.
+    fn poll(&mut self, now_ms: u64) -> Step<Self::Output>;
+    /// Hands in the result of the request last sent.
+    fn handle_response(&mut self, result: Result<HttpResponse, TransportFailure>, governor: &mut RetryGovernor, now_ms: u64);
+    /// Gives up; the next poll answers a cancellation.
+    fn cancel(&mut self);
+    /// A status change to report, if the operation has one.
+    fn take_status_event(&mut self) -> Option<super::invocation::StatusEvent> {
+        None
+    }
+}
+
+impl<T> Operation for SingleRequest<T> {
+    type Output = T;
+    fn poll(&mut self, now_ms: u64) -> Step<T> {
+        SingleRequest::poll(self, now_ms)
+    }
+    fn handle_response(&mut self, result: Result<HttpResponse, TransportFailure>, governor: &mut RetryGovernor, now_ms: u64) {
+        SingleRequest::handle_response(self, result, governor, now_ms);
+    }
+    fn cancel(&mut self) {
+        SingleRequest::cancel(self);
+    }
+}

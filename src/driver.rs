@@ -1,0 +1,293 @@
+//! Drives the core over a [`Transport`] and a [`Runtime`] (clock and sleep). This is the only loop
+//! that performs I/O; the shells (Worker, JS bindings, native callers) supply the two traits.
+//!
+//! Futures here are not `Send`: they run on one thread (wasm, or a local executor natively).
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use futures_channel::oneshot;
+use serde_json::{Map, Value};
+
+use crate::core::callback::CallbackAck;
+use crate::core::definition::ActionDefinition;
+use crate::core::invocation::{InvocationResult, InvocationStatus, InvokeOptions, StatusEvent};
+use crate::core::operation::{Operation, Step};
+use crate::core::token::TokenRecord;
+use crate::core::validate::validate_inputs;
+use crate::core::{ClientConfig, ClientCore, DataActionsError, DefinitionSource, HttpRequest, HttpResponse, TransportFailure};
+
+/// Tells whether the caller has given up.
+pub trait CancelSignal {
+    /// True once cancelled.
+    fn is_cancelled(&self) -> bool;
+}
+
+/// A signal that never fires.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NeverCancelled;
+
+impl CancelSignal for NeverCancelled {
+    fn is_cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// The clock and the sleep of a platform.
+pub trait Runtime {
+    /// The cancellation signal of this platform (an `AbortSignal` in JS).
+    type Signal: CancelSignal;
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// Waits `ms` milliseconds, or less if `signal` fires.
+    fn sleep(&self, ms: u64, signal: Option<&Self::Signal>) -> impl Future<Output = ()>;
+}
+
+/// Carries one request. It enforces `request.timeout_ms` and aborts when `signal` fires.
+pub trait Transport<S> {
+    /// Sends the request; an answer of any status is `Ok`.
+    fn send(&self, request: HttpRequest, signal: Option<&S>) -> impl Future<Output = Result<HttpResponse, TransportFailure>>;
+}
+
+/// Per-call options of the driver.
+pub struct CallOptions<'a, S> {
+    /// Cancels waiting, polling and requests in flight.
+    pub signal: Option<&'a S>,
+    /// Called at each status change of an asynchronous invocation.
+    pub on_status: Option<&'a dyn Fn(&StatusEvent)>,
+}
+
+impl<S> Default for CallOptions<'_, S> {
+    fn default() -> Self {
+        CallOptions { signal: None, on_status: None }
+    }
+}
+
+#[derive(Default)]
+struct RefreshState {
+    in_flight: bool,
+    waiters: Vec<oneshot::Sender<Result<(), DataActionsError>>>,
+}
+
+/// Resets the refresh state if the refreshing future is dropped half-way, so waiters retry
+/// instead of hanging.
+struct RefreshGuard<'a> {
+    state: &'a RefCell<RefreshState>,
+    done: bool,
+}
+
+impl RefreshGuard<'_> {
+    fn complete(mut self, outcome: &Result<(), DataActionsError>) {
+        self.done = true;
+        let waiters = {
+            let mut state = self.state.borrow_mut();
+            state.in_flight = false;
+            std::mem::take(&mut state.waiters)
+        };
+        for waiter in waiters {
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+}
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Ok(mut state) = self.state.try_borrow_mut() {
+                state.in_flight = false;
+                state.waiters.clear();
+            }
+        }
+    }
+}
+
+/// A data-actions client: the core's state plus a transport and a runtime.
+pub struct Client<T, R> {
+    core: RefCell<ClientCore>,
+    refresh: RefCell<RefreshState>,
+    transport: T,
+    runtime: R,
+}
+
+impl<T, R> Client<T, R>
+where
+    R: Runtime,
+    T: Transport<R::Signal>,
+{
+    /// A client; `seed` feeds retry and poll jitter (take it from the platform's random source).
+    pub fn new(config: ClientConfig, transport: T, runtime: R, seed: u64) -> Self {
+        Client { core: RefCell::new(ClientCore::new(config, seed)), refresh: RefCell::default(), transport, runtime }
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &R {
+        &self.runtime
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> ClientConfig {
+        self.core.borrow().config.clone()
+    }
+
+    /// Loads a persisted token (e.g. from KV).
+    pub fn import_token(&self, record: TokenRecord) {
+        self.core.borrow_mut().tokens.import(record);
+    }
+
+    /// The token to persist, if any.
+    pub fn export_token(&self) -> Option<TokenRecord> {
+        self.core.borrow().tokens.export().cloned()
+    }
+
+    /// A valid token: the cached one, or a fresh one. Concurrent callers share one refresh.
+    pub async fn token(&self, signal: Option<&R::Signal>) -> Result<String, DataActionsError> {
+        loop {
+            let now = self.runtime.now_ms();
+            if let Some(token) = self.core.borrow().tokens.valid_token(now) {
+                return Ok(token.to_string());
+            }
+            let waiter = {
+                let mut state = self.refresh.borrow_mut();
+                if state.in_flight {
+                    let (sender, receiver) = oneshot::channel();
+                    state.waiters.push(sender);
+                    Some(receiver)
+                } else {
+                    state.in_flight = true;
+                    None
+                }
+            };
+            if let Some(receiver) = waiter {
+                match receiver.await {
+                    Ok(Err(error)) => return Err(error),
+                    Ok(Ok(())) | Err(_) => continue,
+                }
+            }
+            let guard = RefreshGuard { state: &self.refresh, done: false };
+            let operation = self.core.borrow().token_operation();
+            let outcome = self.run_unauthenticated(operation, signal).await;
+            let now = self.runtime.now_ms();
+            let result = outcome.map(|record| {
+                let token = record.access_token.clone();
+                self.core.borrow_mut().tokens.store(record);
+                token
+            });
+            guard.complete(&result.as_ref().map(|_| ()).map_err(Clone::clone));
+            return result;
+        }
+    }
+
+    /// The action's definition, from the cache when fresh.
+    pub async fn get_action(&self, action_id: &str, signal: Option<&R::Signal>) -> Result<ActionDefinition, DataActionsError> {
+        let now = self.runtime.now_ms();
+        let source = self.core.borrow().definition(action_id, now)?;
+        match source {
+            DefinitionSource::Cached(definition) => Ok(definition),
+            DefinitionSource::Fetch(operation) => {
+                let answer = self.run(operation, CallOptions { signal, on_status: None }).await?;
+                let now = self.runtime.now_ms();
+                self.core.borrow_mut().store_definition(action_id, answer, now)
+            }
+        }
+    }
+
+    /// Validates and coerces inputs against a definition (no I/O).
+    pub fn validate_inputs(&self, definition: &ActionDefinition, inputs: &Value) -> Result<Map<String, Value>, DataActionsError> {
+        validate_inputs(definition, inputs)
+    }
+
+    /// Invokes an action: definition (cached), validation, invoke, polling when asynchronous. Ends
+    /// with the upstream's terminal status (`completed`, `failed`, `cancelled`), or `pending`
+    /// with `options.accept_pending`.
+    pub async fn invoke(
+        &self,
+        action_id: &str,
+        inputs: &Value,
+        options: InvokeOptions,
+        call: CallOptions<'_, R::Signal>,
+    ) -> Result<InvocationResult, DataActionsError> {
+        let definition = self.get_action(action_id, call.signal).await?;
+        let now = self.runtime.now_ms();
+        let operation = self.core.borrow().invoke_operation(&definition, inputs, options, now)?;
+        self.run(operation, call).await
+    }
+
+    /// One status request for an invocation.
+    pub async fn get_invocation(
+        &self,
+        action_id: &str,
+        invoke_id: &str,
+        signal: Option<&R::Signal>,
+    ) -> Result<InvocationStatus, DataActionsError> {
+        let operation = self.core.borrow().status_operation(action_id, invoke_id)?;
+        self.run(operation, CallOptions { signal, on_status: None }).await
+    }
+
+    /// Answers a completion callback (a duplicate gets the first answer).
+    pub fn handle_callback(&self, payload: Value) -> Result<CallbackAck, DataActionsError> {
+        let now = self.runtime.now_ms();
+        self.core.borrow_mut().handle_callback(payload, now)
+    }
+
+    /// Runs any operation to its end.
+    pub async fn run<O: Operation>(&self, mut operation: O, call: CallOptions<'_, R::Signal>) -> Result<O::Output, DataActionsError> {
+        let mut used_token: Option<String> = None;
+        loop {
+            if call.signal.is_some_and(CancelSignal::is_cancelled) {
+                operation.cancel();
+            }
+            let step = operation.poll(self.runtime.now_ms());
+            if let (Some(event), Some(report)) = (operation.take_status_event(), call.on_status) {
+                report(&event);
+            }
+            match step {
+                Step::Send(mut request) => {
+                    if request.needs_auth {
+                        let token = self.token(call.signal).await?;
+                        request.authorize(&token);
+                        used_token = Some(token);
+                    }
+                    let result = self.transport.send(request, call.signal).await;
+                    let now = self.runtime.now_ms();
+                    operation.handle_response(result, &mut self.core.borrow_mut().governor, now);
+                }
+                Step::RefreshToken => {
+                    if let Some(rejected) = used_token.take() {
+                        self.core.borrow_mut().tokens.invalidate(&rejected);
+                    }
+                }
+                Step::WaitUntil(at) => {
+                    let now = self.runtime.now_ms();
+                    if at > now {
+                        self.runtime.sleep(at - now, call.signal).await;
+                    }
+                }
+                Step::Done(result) => return result,
+            }
+        }
+    }
+
+    /// The token operation's loop (no bearer token to add, no refresh to make).
+    async fn run_unauthenticated<O: Operation>(&self, mut operation: O, signal: Option<&R::Signal>) -> Result<O::Output, DataActionsError> {
+        loop {
+            if signal.is_some_and(CancelSignal::is_cancelled) {
+                operation.cancel();
+            }
+            match operation.poll(self.runtime.now_ms()) {
+                Step::Send(request) => {
+                    let result = self.transport.send(request, signal).await;
+                    let now = self.runtime.now_ms();
+                    operation.handle_response(result, &mut self.core.borrow_mut().governor, now);
+                }
+                Step::WaitUntil(at) => {
+                    let now = self.runtime.now_ms();
+                    if at > now {
+                        self.runtime.sleep(at - now, signal).await;
+                    }
+                }
+                Step::RefreshToken => {}
+                Step::Done(result) => return result,
+            }
+        }
+    }
+}
