@@ -166,7 +166,6 @@ where
             let guard = RefreshGuard { state: &self.refresh, done: false };
             let operation = self.core.borrow().token_operation();
             let outcome = self.run_unauthenticated(operation, signal).await;
-            let now = self.runtime.now_ms();
             let result = outcome.map(|record| {
                 let token = record.access_token.clone();
                 self.core.borrow_mut().tokens.store(record);

@@ -1,0 +1,323 @@
+//! The whole invocation through the driver, against a scripted upstream on virtual time.
+
+mod support;
+
+use std::cell::RefCell;
+
+use cxone_data_actions::core::{InvokeOptions, TransportFailure, TransportFailureKind};
+use cxone_data_actions::driver::CallOptions;
+use futures::executor::block_on;
+use serde_json::json;
+use support::*;
+
+fn invoke_options() -> InvokeOptions {
+    InvokeOptions::default()
+}
+
+#[test]
+fn cold_sync_invoke_takes_three_requests_and_warm_one() {
+    let (client, upstream, _clock) = client(json!({}));
+    let result = block_on(client.invoke("lookup", &json!({"customerId": 42, "includeHistory": "yes"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.invoke_id.as_deref(), Some("sync-1"));
+    assert_eq!(result.outputs, json!({"tier": "gold", "openTickets": 3}).as_object().cloned().unwrap());
+    assert_eq!(upstream.routes(), vec![
+        "Get /api/v2/data-actions/lookup",
+        "Post /oauth2/token",
+        "Get /api/v2/data-actions/lookup",
+        "Post /api/v2/data-actions/lookup/invoke",
+    ][1..].to_vec());
+    let sent = upstream.seen.borrow().last().cloned().unwrap();
+    assert_eq!(sent.body, Some(json!({"inputs": {"customerId": "42", "includeHistory": true}, "context": {}})));
+    assert_eq!(sent.authorization.as_deref(), Some("Bearer tok-1"));
+
+    block_on(client.invoke("lookup", &json!({"customerId": "7"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(upstream.seen.borrow().len(), 4, "a warm sync invoke makes exactly one upstream request");
+    let audit = result.audit.unwrap();
+    assert_eq!(audit.event, "DATA_ACTION_INVOCATION");
+    assert_eq!(audit.action_id, "lookup");
+}
+
+#[test]
+fn async_invoke_polls_soon_then_backs_off_and_reports_each_status() {
+    let (client, upstream, clock) = client(json!({}));
+    let start = clock.now.get();
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        status(200, json!({"invokeId": "job-1", "status": "queued"})),
+        status(200, json!({"invokeId": "job-1", "status": "running"})),
+        status(200, json!({"invokeId": "job-1", "status": "running"})),
+        status(200, json!({"invokeId": "job-1", "status": "completed", "outputs": {"rows": "12"}})),
+    ]);
+    let events = RefCell::new(Vec::new());
+    let report = |e: &cxone_data_actions::core::StatusEvent| events.borrow_mut().push(e.status.clone());
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions { signal: None, on_status: Some(&report) })).unwrap();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.outputs["rows"], json!(12));
+    assert_eq!(result.polls, 4);
+    assert_eq!(*events.borrow(), vec!["queued", "running", "completed"]);
+    let polls: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).map(|s| s.at_ms - start).collect();
+    assert_eq!(polls[0], 200, "the first poll comes after hundreds of ms, not seconds");
+    for pair in polls.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!((50..=5_000).contains(&gap), "poll gap {gap}");
+    }
+    assert!(result.latency_ms >= polls[3]);
+}
+
+#[test]
+fn rate_limits_are_waited_out_in_both_retry_after_forms() {
+    let (client, upstream, clock) = client(json!({}));
+    block_on(client.get_action("lookup", None)).unwrap();
+    let t0 = clock.now.get();
+    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(t0 + 1_000 + 3_000));
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![
+        Ok(cxone_data_actions::core::HttpResponse::json(429, &json!({"errors": [{"code": "RATE_LIMITED", "message": "slow"}]})).with_header("Retry-After", "1")),
+        Ok(cxone_data_actions::core::HttpResponse::json(429, &json!({})).with_header("Retry-After", &date)),
+    ]);
+    let result = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    let invokes: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.ends_with("/invoke")).map(|s| s.at_ms - t0).collect();
+    assert_eq!(invokes.len(), 3);
+    assert_eq!(invokes[1] - invokes[0], 1_000);
+    assert!((2_000..=3_000).contains(&(invokes[2] - invokes[1])), "{invokes:?}");
+}
+
+#[test]
+fn endless_429s_end_as_rate_limited_after_the_attempts() {
+    let (client, upstream, _clock) = client(json!({"retry": {"maxAttempts": 3}}));
+    let limited = || Ok(cxone_data_actions::core::HttpResponse::json(429, &json!({"errors": [{"code": "RATE_LIMITED", "message": "slow down"}]})).with_header("Retry-After", "2"));
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![limited(), limited(), limited(), limited()]);
+    let err = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    assert!(err.retryable());
+    assert_eq!(err.details().retry_after_ms, Some(2_000));
+    assert_eq!(upstream.count("Post /api/v2/data-actions/lookup/invoke"), 3);
+}
+
+#[test]
+fn the_invoke_post_is_never_repeated_after_an_unknown_outcome() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![
+        Err(TransportFailure::new(TransportFailureKind::Timeout, "timed out")),
+        status(503, json!({"errors": [{"code": "SERVICE_UNAVAILABLE", "message": "busy"}]})),
+    ]);
+    let err = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!(err.code(), "transport");
+    assert!(!err.retryable(), "an outcome-unknown invoke must not be advertised as safe to retry");
+    assert!(err.to_string().contains("not repeated"), "{err}");
+    let err = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((err.code(), err.status()), ("upstream", Some(503)));
+    assert_eq!(upstream.count("Post /api/v2/data-actions/lookup/invoke"), 2, "one POST per call");
+}
+
+#[test]
+fn idempotent_requests_are_retried_through_transient_failures() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![
+        Err(TransportFailure::new(TransportFailureKind::Network, "connection reset")),
+        status(502, json!({})),
+        status(504, json!({})),
+    ]);
+    let definition = block_on(client.get_action("lookup", None)).unwrap();
+    assert_eq!(definition.inputs.len(), 3);
+    assert_eq!(upstream.count("Get /api/v2/data-actions/lookup"), 4);
+}
+
+#[test]
+fn a_401_mid_poll_refreshes_the_token_once_and_polling_goes_on() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        status(200, json!({"invokeId": "job-1", "status": "running"})),
+        status(401, json!({"errors": [{"code": "UNAUTHORIZED", "message": "token revoked"}]})),
+        status(200, json!({"invokeId": "job-1", "status": "completed", "outputs": {}})),
+    ]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    assert_eq!(upstream.count("Post /oauth2/token"), 2);
+    let auth: Vec<String> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).filter_map(|s| s.authorization.clone()).collect();
+    assert_eq!(auth, vec!["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]);
+}
+
+#[test]
+fn a_second_401_is_unauthorized() {
+    let (client, upstream, _clock) = client(json!({}));
+    let rejected = || status(401, json!({"errors": [{"code": "UNAUTHORIZED", "message": "nope"}]}));
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![rejected(), rejected()]);
+    let err = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!((err.code(), err.status()), ("unauthorized", Some(401)));
+    assert_eq!(upstream.count("Post /oauth2/token"), 2);
+}
+
+#[test]
+fn tokens_are_reused_then_refreshed_sixty_seconds_before_expiry() {
+    let (client, upstream, clock) = client(json!({"definitionTtlMs": 1}));
+    block_on(client.get_action("lookup", None)).unwrap();
+    clock.advance(3_600_000 - 60_001);
+    block_on(client.get_action("lookup", None)).unwrap();
+    assert_eq!(upstream.count("Post /oauth2/token"), 1);
+    clock.advance(1);
+    block_on(client.get_action("lookup", None)).unwrap();
+    assert_eq!(upstream.count("Post /oauth2/token"), 2);
+}
+
+#[test]
+fn concurrent_callers_share_one_token_refresh() {
+    let (client, upstream, _clock) = client(json!({}));
+    let (a, b, c) = block_on(async {
+        futures::join!(client.get_action("lookup", None), client.get_action("job", None), client.token(None))
+    });
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert_eq!(upstream.count("Post /oauth2/token"), 1);
+}
+
+#[test]
+fn definitions_are_cached_then_revalidated_with_the_etag() {
+    let (client, upstream, clock) = client(json!({"definitionTtlMs": 10_000}));
+    block_on(client.get_action("lookup", None)).unwrap();
+    block_on(client.get_action("lookup", None)).unwrap();
+    assert_eq!(upstream.count("Get /api/v2/data-actions/lookup"), 1);
+    clock.advance(10_000);
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![status(304, json!(null))]);
+    let definition = block_on(client.get_action("lookup", None)).unwrap();
+    assert_eq!(definition.id, "lookup");
+    let last = upstream.seen.borrow().last().cloned().unwrap();
+    assert_eq!(last.if_none_match.as_deref(), Some("\"v1\""));
+}
+
+#[test]
+fn polling_ends_in_a_timeout_that_carries_the_invoke_id() {
+    let (client, upstream, clock) = client(json!({}));
+    let start = clock.now.get();
+    let options = InvokeOptions { max_poll_ms: Some(10_000), ..InvokeOptions::default() };
+    let running: Vec<_> = (0..100).map(|_| status(200, json!({"invokeId": "job-1", "status": "running"}))).collect();
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", running);
+    let err = block_on(client.invoke("job", &json!({"name": "r"}), options, CallOptions::default())).unwrap_err();
+    assert_eq!(err.code(), "timeout");
+    assert_eq!(err.invoke_id(), Some("job-1"));
+    let elapsed = clock.now.get() - start;
+    assert!((10_000..=10_100).contains(&elapsed), "ended at {elapsed} ms");
+    let last_poll = upstream.seen.borrow().last().map(|s| s.at_ms - start).unwrap();
+    assert_eq!(last_poll, 10_000, "the last poll happens at the deadline");
+}
+
+#[test]
+fn a_cancelled_signal_stops_polling() {
+    let (client, upstream, _clock) = client(json!({}));
+    let flag = Flag::default();
+    let cancel_after_two = {
+        let flag = flag.clone();
+        let polls = std::cell::Cell::new(0);
+        move |_: &cxone_data_actions::core::StatusEvent| {
+            polls.set(polls.get() + 1);
+            if polls.get() == 2 {
+                flag.0.set(true);
+            }
+        }
+    };
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        status(200, json!({"invokeId": "job-1", "status": "running"})),
+        status(200, json!({"invokeId": "job-1", "status": "running"})),
+    ]);
+    let err = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions { signal: Some(&flag), on_status: Some(&cancel_after_two) })).unwrap_err();
+    assert_eq!(err.code(), "cancelled");
+    assert_eq!(err.invoke_id(), Some("job-1"));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/job/invoke/"), 1);
+}
+
+#[test]
+fn failed_and_cancelled_async_results_map_to_errors() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        status(200, json!({"invokeId": "job-1", "status": "failed", "errors": [{"code": "EXECUTION_FAILED", "message": "CRM down"}]})),
+    ]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "failed");
+    assert_eq!(result.audit.as_ref().map(|a| a.status.as_str()), Some("failed"));
+    let err = result.into_completed().unwrap_err();
+    assert_eq!((err.code(), err.upstream_code(), err.invoke_id()), ("execution_failed", Some("EXECUTION_FAILED"), Some("job-1")));
+}
+
+#[test]
+fn upstream_statuses_map_to_typed_errors() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![
+        status(403, json!({"errors": [{"code": "MISSING_SCOPE", "message": "token lacks scope data-actions:read"}]})),
+        status(403, json!({"errors": [{"code": "FORBIDDEN", "message": "requires role DataActionsAdmin"}]})),
+        status(404, json!({"errors": [{"code": "NOT_FOUND", "message": "no action lookup"}]})),
+    ]);
+    let scope = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!(scope.details().missing_scope.as_deref(), Some("data-actions:read"));
+    let role = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!(role.code(), "forbidden");
+    assert!(role.to_string().contains("DataActionsAdmin") && role.details().missing_scope.is_none());
+    assert_eq!(block_on(client.get_action("lookup", None)).unwrap_err().code(), "not_found");
+    assert_eq!(block_on(client.get_action("../etc", None)).unwrap_err().code(), "bad_input");
+
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![
+        status(422, json!({"errors": [{"code": "TYPE_MISMATCH", "message": "bad", "parameter": "customerId"}]})),
+        status(500, json!({"errors": [{"code": "DOWNSTREAM_ERROR", "message": "CRM returned 500"}]})),
+    ]);
+    let invalid = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((invalid.code(), invalid.status(), invalid.issues()[0].parameter.as_str()), ("validation", Some(422), "customerId"));
+    let failed = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((failed.code(), failed.upstream_code()), ("execution_failed", Some("DOWNSTREAM_ERROR")));
+}
+
+#[test]
+fn local_validation_lists_every_problem_and_sends_nothing() {
+    let (client, upstream, _clock) = client(json!({}));
+    block_on(client.get_action("lookup", None)).unwrap();
+    let before = upstream.seen.borrow().len();
+    let err = block_on(client.invoke("lookup", &json!({"maxResults": "4.5", "includeHistory": "perhaps", "colour": "red"}), invoke_options(), CallOptions::default())).unwrap_err();
+    let params: Vec<&str> = err.issues().iter().map(|i| i.parameter.as_str()).collect();
+    assert_eq!(params, vec!["customerId", "colour", "includeHistory", "maxResults"]);
+    assert_eq!(upstream.seen.borrow().len(), before);
+}
+
+#[test]
+fn the_retry_budget_stops_a_storm() {
+    let (client, upstream, _clock) = client(json!({"retry": {"budgetCapacity": 20, "retryCost": 5, "maxAttempts": 10}}));
+    block_on(client.token(None)).unwrap();
+    let unavailable: Vec<_> = (0..50).map(|_| status(503, json!({}))).collect();
+    upstream.queue("Get /api/v2/data-actions/lookup", unavailable);
+    let err = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/lookup"), 5, "four retries drain a budget of 20");
+    let err = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/lookup"), 6, "an empty budget means no retry");
+}
+
+#[test]
+fn bad_credentials_are_unauthorized_and_the_secret_never_leaks() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Post /oauth2/token", vec![status(401, json!({"error": "invalid_client", "error_description": "unknown client"}))]);
+    let err = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!((err.code(), err.upstream_code()), ("unauthorized", Some("invalid_client")));
+    let shown = format!("{err} {err:?} {:?}", err.details());
+    assert!(!shown.contains("demo-secret-value"), "{shown}");
+}
+
+#[test]
+fn the_audit_hash_does_not_depend_on_input_key_order() {
+    let (client, _upstream, _clock) = client(json!({}));
+    let a: serde_json::Value = serde_json::from_str(r#"{"customerId":"1","includeHistory":true,"maxResults":3}"#).unwrap();
+    let b: serde_json::Value = serde_json::from_str(r#"{"maxResults":3,"includeHistory":true,"customerId":"1"}"#).unwrap();
+    let first = block_on(client.invoke("lookup", &a, invoke_options(), CallOptions::default())).unwrap();
+    let second = block_on(client.invoke("lookup", &b, invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(first.audit.unwrap().payload_hash, second.audit.unwrap().payload_hash);
+}
+
+#[test]
+fn callbacks_answer_synced_or_processed_and_duplicates_change_nothing() {
+    let (client, _upstream, clock) = client(json!({}));
+    let first = client.handle_callback(json!({"invokeId": "job-1", "status": "completed", "outputs": {"rows": 1}})).unwrap();
+    clock.advance(5_000);
+    let again = client.handle_callback(json!({"invokeId": "job-1", "status": "completed", "outputs": {"rows": 1}})).unwrap();
+    assert_eq!(first.callback_status, "SYNCED");
+    assert!(again.duplicate);
+    assert_eq!((again.processed_at, again.audit_log), (first.processed_at, first.audit_log));
+    let failed = client.handle_callback(json!({"invokeId": "job-2", "status": "failed"})).unwrap();
+    assert_eq!(failed.callback_status, "PROCESSED");
+    assert_eq!(client.handle_callback(json!({"status": "failed"})).unwrap_err().code(), "bad_input");
+}
