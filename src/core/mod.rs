@@ -3,6 +3,7 @@
 //! results. Compiled and tested natively with a fake clock.
 
 pub mod audit;
+pub mod auth;
 pub mod callback;
 pub mod client;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod invocation;
 pub mod operation;
+pub mod record;
 pub mod retry;
 pub mod time;
 pub mod token;

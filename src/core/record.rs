@@ -1,0 +1,476 @@
+//! The persisted record of one proxied invocation (the Worker keeps one per invocation in KV).
+//! Transitions are monotonic and idempotent: a terminal state is never overwritten, so duplicate
+//! callbacks, polls and retries converge on the upstream's first final word.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::audit::{audit_record, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::callback::{callback_audit, CallbackNotification};
+use super::error::{DataActionsError, ErrorDetails};
+use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
+use super::time::format_rfc3339_millis;
+
+/// Where a proxied invocation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Accepted upstream, not finished.
+    Pending,
+    /// Finished with outputs.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Cancelled upstream.
+    Cancelled,
+    /// No final word within the configured maximum.
+    TimedOut,
+}
+
+impl RecordStatus {
+    /// Whether nothing may change it any more.
+    pub fn is_terminal(self) -> bool {
+        self != RecordStatus::Pending
+    }
+
+    /// The record status of an upstream status.
+    pub fn from_upstream(status: &str) -> RecordStatus {
+        match status {
+            "completed" => RecordStatus::Completed,
+            "failed" => RecordStatus::Failed,
+            "cancelled" => RecordStatus::Cancelled,
+            _ => RecordStatus::Pending,
+        }
+    }
+
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Pending => "pending",
+            RecordStatus::Completed => "completed",
+            RecordStatus::Failed => "failed",
+            RecordStatus::Cancelled => "cancelled",
+            RecordStatus::TimedOut => "timed_out",
+        }
+    }
+}
+
+/// What brought a record to its final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompletionSource {
+    /// The invoke answer itself (sync action, or waited for).
+    Invoke,
+    /// A status request.
+    Poll,
+    /// The upstream's callback.
+    Callback,
+    /// The deadline.
+    Deadline,
+}
+
+/// One proxied invocation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvocationRecord {
+    /// The proxy's own id.
+    pub invocation_id: String,
+    /// The action.
+    pub action_id: String,
+    /// The upstream's id, once known.
+    pub invoke_id: Option<String>,
+    /// Where it stands.
+    pub status: RecordStatus,
+    /// The upstream's last reported status (`queued`, `running`...).
+    pub upstream_status: Option<String>,
+    /// Outputs of a completed invocation.
+    pub outputs: Option<Map<String, Value>>,
+    /// The error of a failed, cancelled or timed-out one.
+    pub error: Option<ErrorDetails>,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: u64,
+    /// Last change, ms since the epoch.
+    pub updated_at_ms: u64,
+    /// When it reached its final state.
+    pub completed_at_ms: Option<u64>,
+    /// Past this instant a pending record becomes `timed_out`.
+    pub deadline_ms: u64,
+    /// Status requests made for it.
+    pub poll_count: u32,
+    /// When it should next be polled.
+    pub next_poll_at_ms: u64,
+    /// What ended it.
+    pub completed_by: Option<CompletionSource>,
+    /// From creation to completion.
+    pub latency_ms: Option<u64>,
+    /// The audit record of its end.
+    pub audit: Option<AuditRecord>,
+    /// SHA-256 of the canonical `{actionId, inputs, context}`: the same Idempotency-Key must come
+    /// with the same request.
+    pub request_hash: String,
+    /// The caller's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 (hex) of the callback capability token; the token itself is never stored.
+    pub callback_token_hash: String,
+    /// SHA-256 of the canonical `{inputs, context}` sent upstream (what invocation audits hash).
+    pub payload_hash: String,
+}
+
+/// The canonical fingerprint of a request, for idempotency keys.
+pub fn request_fingerprint(action_id: &str, inputs: &Value, context: &Value) -> String {
+    payload_hash(&json!({"actionId": action_id, "inputs": inputs, "context": context}))
+}
+
+/// The fields a new record needs.
+pub struct NewRecord<'a> {
+    /// The proxy's id.
+    pub invocation_id: &'a str,
+    /// The action.
+    pub action_id: &'a str,
+    /// The validated inputs.
+    pub inputs: &'a Value,
+    /// The context.
+    pub context: &'a Value,
+    /// The caller's Idempotency-Key.
+    pub idempotency_key: Option<&'a str>,
+    /// The callback capability token (only its hash is kept).
+    pub callback_token: &'a str,
+    /// How long it may stay pending.
+    pub max_pending_ms: u64,
+}
+
+impl InvocationRecord {
+    /// A pending record created at `now_ms`.
+    pub fn new(fields: NewRecord<'_>, now_ms: u64) -> Self {
+        InvocationRecord {
+            invocation_id: fields.invocation_id.to_string(),
+            action_id: fields.action_id.to_string(),
+            invoke_id: None,
+            status: RecordStatus::Pending,
+            upstream_status: None,
+            outputs: None,
+            error: None,
+            created_at_ms: now_ms,
+            updated_at_ms: now_ms,
+            completed_at_ms: None,
+            deadline_ms: now_ms.saturating_add(fields.max_pending_ms),
+            poll_count: 0,
+            next_poll_at_ms: now_ms,
+            completed_by: None,
+            latency_ms: None,
+            audit: None,
+            request_hash: request_fingerprint(fields.action_id, fields.inputs, fields.context),
+            idempotency_key: fields.idempotency_key.map(str::to_string),
+            callback_token_hash: payload_hash(&Value::String(fields.callback_token.to_string())),
+            payload_hash: payload_hash(&json!({"inputs": fields.inputs, "context": fields.context})),
+        }
+    }
+
+    /// Whether `token` is this record's callback capability (constant-time on the hashes).
+    pub fn callback_token_matches(&self, token: &str) -> bool {
+        let presented = payload_hash(&Value::String(token.to_string()));
+        super::callback::constant_time_eq(presented.as_bytes(), self.callback_token_hash.as_bytes())
+    }
+
+    /// Applies the invoke's answer (pending or final). Returns whether anything changed.
+    pub fn apply_invoke_result(&mut self, result: &InvocationResult, now_ms: u64) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        if result.invoke_id.is_some() {
+            self.invoke_id.clone_from(&result.invoke_id);
+        }
+        self.poll_count = self.poll_count.max(result.polls);
+        let status = RecordStatus::from_upstream(&result.status);
+        if status.is_terminal() {
+            self.finish(status, Some(result.outputs.clone()), error_of_result(result), CompletionSource::Invoke, result.audit.clone(), now_ms);
+        } else {
+            self.upstream_status = Some(result.status.clone());
+            self.updated_at_ms = now_ms;
+        }
+        true
+    }
+
+    /// Applies a status report; `next_poll_in_ms` schedules the next poll of a pending record.
+    pub fn apply_status(&mut self, status: &InvocationStatus, next_poll_in_ms: u64, now_ms: u64) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        self.poll_count += 1;
+        self.updated_at_ms = now_ms;
+        if is_terminal(&status.status) {
+            let record_status = RecordStatus::from_upstream(&status.status);
+            let error = match record_status {
+                RecordStatus::Completed => None,
+                _ => Some(error_of_status(&status.status, &status.errors, self.invoke_id.as_deref())),
+            };
+            self.finish(record_status, Some(status.outputs.clone()), error, CompletionSource::Poll, None, now_ms);
+        } else {
+            self.upstream_status = Some(status.status.clone());
+            self.next_poll_at_ms = now_ms.saturating_add(next_poll_in_ms);
+        }
+        true
+    }
+
+    /// Applies a completion callback. A duplicate or late one changes nothing.
+    pub fn apply_callback(&mut self, notification: &CallbackNotification, now_ms: u64) -> bool {
+        if self.status.is_terminal() || !is_terminal(&notification.status) {
+            if !self.status.is_terminal() && self.upstream_status.as_deref() != Some(notification.status.as_str()) {
+                self.upstream_status = Some(notification.status.clone());
+                self.updated_at_ms = now_ms;
+                return true;
+            }
+            return false;
+        }
+        if self.invoke_id.is_none() {
+            self.invoke_id = Some(notification.invoke_id.clone());
+        }
+        let status = RecordStatus::from_upstream(&notification.status);
+        let error = match status {
+            RecordStatus::Completed => None,
+            _ => Some(error_of_status(&notification.status, &notification.errors, Some(&notification.invoke_id))),
+        };
+        let audit = callback_audit(notification, Some(&self.action_id), now_ms);
+        self.finish(status, Some(notification.outputs.clone()), error, CompletionSource::Callback, Some(audit), now_ms);
+        true
+    }
+
+    /// Applies an error: a final one fails the record; a transient one (retryable, or a
+    /// transport failure while polling) leaves it pending and schedules another try.
+    pub fn apply_error(&mut self, error: &DataActionsError, retry_in_ms: u64, now_ms: u64) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        let transient = self.invoke_id.is_some()
+            && (error.retryable() || matches!(error, DataActionsError::Transport { .. } | DataActionsError::Timeout { .. }));
+        if transient {
+            self.next_poll_at_ms = now_ms.saturating_add(retry_in_ms);
+            self.updated_at_ms = now_ms;
+            return true;
+        }
+        let status = match error {
+            DataActionsError::Cancelled { by_upstream: true, .. } => RecordStatus::Cancelled,
+            _ => RecordStatus::Failed,
+        };
+        let details = error.clone().with_invoke_id(self.invoke_id.as_deref()).details();
+        self.finish(status, None, Some(details), CompletionSource::Poll, None, now_ms);
+        true
+    }
+
+    /// Ends a pending record past its deadline as `timed_out`.
+    pub fn expire_if_due(&mut self, now_ms: u64) -> bool {
+        if self.status.is_terminal() || now_ms < self.deadline_ms {
+            return false;
+        }
+        let error = DataActionsError::Timeout {
+            status: None,
+            invoke_id: self.invoke_id.clone(),
+            elapsed_ms: now_ms.saturating_sub(self.created_at_ms),
+        };
+        self.finish(RecordStatus::TimedOut, None, Some(error.details()), CompletionSource::Deadline, None, now_ms);
+        true
+    }
+
+    /// Of two copies of the same record (e.g. read back from an eventually consistent store),
+    /// the one that is further along: terminal beats pending; between pending copies, more polls.
+    pub fn merge(self, other: InvocationRecord) -> InvocationRecord {
+        match (self.status.is_terminal(), other.status.is_terminal()) {
+            (true, _) => self,
+            (false, true) => other,
+            (false, false) if other.poll_count > self.poll_count || (self.invoke_id.is_none() && other.invoke_id.is_some()) => other,
+            _ => self,
+        }
+    }
+
+    fn finish(
+        &mut self,
+        status: RecordStatus,
+        outputs: Option<Map<String, Value>>,
+        error: Option<ErrorDetails>,
+        source: CompletionSource,
+        audit: Option<AuditRecord>,
+        now_ms: u64,
+    ) {
+        let latency = now_ms.saturating_sub(self.created_at_ms);
+        self.status = status;
+        self.outputs = if status == RecordStatus::Completed { outputs } else { None };
+        self.error = error;
+        self.updated_at_ms = now_ms;
+        self.completed_at_ms = Some(now_ms);
+        self.completed_by = Some(source);
+        self.latency_ms = Some(latency);
+        self.upstream_status = Some(status.as_str().to_string());
+        let audit = audit.unwrap_or_else(|| AuditRecord {
+            payload_hash: self.payload_hash.clone(),
+            ..audit_record(
+                AuditFacts {
+                    invoke_id: self.invoke_id.as_deref(),
+                    action_id: &self.action_id,
+                    status: status.as_str(),
+                    latency_ms: latency,
+                    payload: &Value::Null,
+                    event: INVOCATION_EVENT,
+                },
+                now_ms,
+            )
+        });
+        self.audit = Some(audit);
+    }
+
+    /// The record as callers see it: no hashes of secrets, times as RFC 3339.
+    pub fn public_view(&self) -> Value {
+        let mut view = json!({
+            "invocationId": self.invocation_id,
+            "actionId": self.action_id,
+            "invokeId": self.invoke_id,
+            "status": self.status.as_str(),
+            "upstreamStatus": self.upstream_status,
+            "createdAt": format_rfc3339_millis(self.created_at_ms),
+            "updatedAt": format_rfc3339_millis(self.updated_at_ms),
+            "pollCount": self.poll_count,
+        });
+        if let Some(object) = view.as_object_mut() {
+            if let Some(outputs) = &self.outputs {
+                object.insert("outputs".into(), Value::Object(outputs.clone()));
+            }
+            if let Some(error) = &self.error {
+                object.insert("error".into(), serde_json::to_value(error).unwrap_or(Value::Null));
+            }
+            if let Some(at) = self.completed_at_ms {
+                object.insert("completedAt".into(), Value::String(format_rfc3339_millis(at)));
+            }
+            if let Some(source) = self.completed_by {
+                object.insert("completedBy".into(), serde_json::to_value(source).unwrap_or(Value::Null));
+            }
+            if let Some(latency) = self.latency_ms {
+                object.insert("latencyMs".into(), Value::from(latency));
+            }
+            if let Some(audit) = &self.audit {
+                object.insert("audit".into(), serde_json::to_value(audit).unwrap_or(Value::Null));
+            }
+        }
+        view
+    }
+}
+
+fn error_of_result(result: &InvocationResult) -> Option<ErrorDetails> {
+    match result.status.as_str() {
+        "completed" => None,
+        other => Some(error_of_status(other, &result.errors, result.invoke_id.as_deref())),
+    }
+}
+
+fn error_of_status(status: &str, errors: &[super::error::UpstreamError], invoke_id: Option<&str>) -> ErrorDetails {
+    let first = errors.first().cloned();
+    let error = if status == "cancelled" {
+        DataActionsError::Cancelled { invoke_id: invoke_id.map(str::to_string), by_upstream: true }
+    } else {
+        DataActionsError::ExecutionFailed {
+            status: None,
+            invoke_id: invoke_id.map(str::to_string),
+            upstream_code: first.as_ref().map(|e| e.code.clone()),
+            message: first.map(|e| e.message).unwrap_or_else(|| format!("the action reported {status}")),
+            errors: errors.to_vec(),
+        }
+    };
+    error.details()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::callback::parse_notification;
+
+    fn record() -> InvocationRecord {
+        InvocationRecord::new(
+            NewRecord {
+                invocation_id: "inv_1",
+                action_id: "export-report",
+                inputs: &json!({"reportName": "r"}),
+                context: &json!({}),
+                idempotency_key: Some("k1"),
+                callback_token: "cap-token",
+                max_pending_ms: 60_000,
+            },
+            1_000,
+        )
+    }
+
+    fn pending(invoke_id: &str) -> InvocationResult {
+        InvocationResult {
+            action_id: "export-report".into(),
+            invoke_id: Some(invoke_id.into()),
+            status: "pending".into(),
+            outputs: Map::new(),
+            errors: vec![],
+            latency_ms: 5,
+            polls: 0,
+            audit: None,
+        }
+    }
+
+    #[test]
+    fn terminal_states_are_never_overwritten() {
+        let mut r = record();
+        assert!(r.apply_invoke_result(&pending("up-1"), 1_010));
+        let done = parse_notification(json!({"invokeId": "up-1", "status": "completed", "outputs": {"rows": 3}})).unwrap();
+        assert!(r.apply_callback(&done, 2_000));
+        assert_eq!(r.status, RecordStatus::Completed);
+        assert_eq!(r.completed_by, Some(CompletionSource::Callback));
+        let snapshot = r.clone();
+        assert!(!r.apply_callback(&done, 3_000), "a duplicate changes nothing");
+        let failed = parse_notification(json!({"invokeId": "up-1", "status": "failed"})).unwrap();
+        assert!(!r.apply_callback(&failed, 3_000));
+        let running = InvocationStatus { invoke_id: "up-1".into(), status: "running".into(), outputs: Map::new(), errors: vec![] };
+        assert!(!r.apply_status(&running, 100, 3_000));
+        assert!(!r.expire_if_due(u64::MAX));
+        assert_eq!(r, snapshot);
+    }
+
+    #[test]
+    fn pending_records_time_out_at_the_deadline() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        assert!(!r.expire_if_due(60_999));
+        assert!(r.expire_if_due(61_000));
+        assert_eq!(r.status, RecordStatus::TimedOut);
+        let view = r.public_view();
+        assert_eq!(view["status"], "timed_out");
+        assert_eq!(view["error"]["code"], "timeout");
+        assert_eq!(view["error"]["invokeId"], "up-1");
+        assert!(view.get("callbackTokenHash").is_none() && view.get("requestHash").is_none());
+    }
+
+    #[test]
+    fn transient_poll_errors_keep_it_pending_and_final_ones_fail_it() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        let transient = DataActionsError::Upstream { status: 503, upstream_code: None, message: "busy".into(), invoke_id: None, retryable: true };
+        assert!(r.apply_error(&transient, 5_000, 2_000));
+        assert_eq!((r.status, r.next_poll_at_ms), (RecordStatus::Pending, 7_000));
+        let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
+        assert!(r.apply_error(&gone, 5_000, 3_000));
+        assert_eq!(r.status, RecordStatus::Failed);
+        assert_eq!(r.error.as_ref().and_then(|e| e.invoke_id.as_deref()), Some("up-1"));
+    }
+
+    #[test]
+    fn merge_prefers_the_copy_further_along() {
+        let mut done = record();
+        done.apply_invoke_result(&pending("up-1"), 1_010);
+        let stale = done.clone();
+        let status = InvocationStatus { invoke_id: "up-1".into(), status: "failed".into(), outputs: Map::new(), errors: vec![] };
+        done.apply_status(&status, 0, 2_000);
+        assert_eq!(stale.clone().merge(done.clone()).status, RecordStatus::Failed);
+        assert_eq!(done.merge(stale).status, RecordStatus::Failed);
+    }
+
+    #[test]
+    fn the_callback_token_is_kept_only_as_a_hash() {
+        let r = record();
+        assert!(r.callback_token_matches("cap-token"));
+        assert!(!r.callback_token_matches("cap-tokem"));
+        assert!(!serde_json::to_string(&r).unwrap_or_default().contains("cap-token"));
+        assert_eq!(r.request_hash, request_fingerprint("export-report", &json!({"reportName": "r"}), &json!({})));
+    }
+}

@@ -1,0 +1,178 @@
+//! A [`Transport`] over the global `fetch` (looked up on `globalThis` at each request, so it works
+//! in Workers, Node 18+ and browsers alike) or over a fetch function the caller supplies.
+//!
+//! It carries one request: no retries, no status mapping (that is the core's). It enforces the
+//! request's timeout with an `AbortController` and a timer that covers the body too, and aborts
+//! when the caller's signal fires. Failure messages name the method and URL, never headers or
+//! bodies (they carry the token and the client secret).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::js_runtime::{header_pairs, method, AbortSignalHandle, Timer};
+use crate::core::{HttpRequest, HttpResponse, TransportFailure, TransportFailureKind};
+use crate::driver::{CancelSignal, Transport};
+
+/// Why the transport's own controller was aborted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AbortReason {
+    None,
+    Timeout,
+    Caller,
+}
+
+/// The transport over `fetch`.
+#[derive(Debug, Clone, Default)]
+pub struct FetchTransport {
+    fetch: Option<Function>,
+}
+
+impl FetchTransport {
+    /// Sends through the global `fetch`.
+    pub fn new() -> Self {
+        FetchTransport { fetch: None }
+    }
+
+    /// Sends through `fetch` (called as `fetch(url, init)` with `this` undefined).
+    pub fn with_fetch(fetch: Function) -> Self {
+        FetchTransport { fetch: Some(fetch) }
+    }
+
+    /// Sends `request`; see [`Transport::send`].
+    pub async fn send_request(
+        &self,
+        request: HttpRequest,
+        signal: Option<&AbortSignalHandle>,
+    ) -> Result<HttpResponse, TransportFailure> {
+        let what = format!("{} {}", request.method.as_str(), strip_query(&request.url));
+        if signal.is_some_and(CancelSignal::is_cancelled) {
+            return Err(TransportFailure::new(TransportFailureKind::Aborted, format!("{what}: aborted before it was sent")));
+        }
+        let (fetch, this) = match &self.fetch {
+            Some(fetch) => (fetch.clone(), JsValue::UNDEFINED),
+            None => {
+                let global = js_sys::global();
+                let fetch = method(&global, "fetch").ok_or_else(|| {
+                    TransportFailure::new(TransportFailureKind::Network, "this platform has no global fetch; pass a `fetch` function")
+                })?;
+                (fetch, global.into())
+            }
+        };
+        let controller = new_abort_controller()
+            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "this platform has no AbortController"))?;
+        let controller_signal = Reflect::get(&controller, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
+        let abort = method(&controller, "abort")
+            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "AbortController without abort()"))?
+            .bind(&controller);
+
+        // The timer and the caller's signal abort the same controller; `reason` tells which.
+        let reason = Rc::new(Cell::new(AbortReason::None));
+        let on_timeout = abort_callback(&abort, &reason, AbortReason::Timeout);
+        let on_caller = abort_callback(&abort, &reason, AbortReason::Caller);
+        let _timer = Timer::set(on_timeout.as_ref().unchecked_ref(), request.timeout_ms.max(1));
+        let _listener = signal.and_then(|s| s.on_abort(on_caller.as_ref().unchecked_ref()));
+
+        let init = request_init(&request, &controller_signal);
+        let outcome = async {
+            let promise = fetch
+                .call2(&this, &JsValue::from_str(&request.url), &init)
+                .map_err(|e| ("fetch threw", e))?;
+            let response = JsFuture::from(Promise::resolve(&promise)).await.map_err(|e| ("request failed", e))?;
+            let status = Reflect::get(&response, &"status".into())
+                .ok()
+                .and_then(|s| s.as_f64())
+                .filter(|s| (100.0..=999.0).contains(s))
+                .ok_or(("not a Response", JsValue::UNDEFINED))? as u16;
+            let headers = Reflect::get(&response, &"headers".into())
+                .map(|h| header_pairs(&h))
+                .unwrap_or_default();
+            let array_buffer = method(&response, "arrayBuffer").ok_or(("not a Response", JsValue::UNDEFINED))?;
+            let buffer_promise = array_buffer.call0(&response).map_err(|e| ("reading the body failed", e))?;
+            let buffer = JsFuture::from(Promise::resolve(&buffer_promise))
+                .await
+                .map_err(|e| ("reading the body failed", e))?;
+            Ok::<_, (&str, JsValue)>(HttpResponse { status, headers, body: Uint8Array::new(&buffer).to_vec() })
+        }
+        .await;
+
+        outcome.map_err(|(stage, error)| {
+            let caller_aborted = reason.get() == AbortReason::Caller || signal.is_some_and(CancelSignal::is_cancelled);
+            if reason.get() == AbortReason::Timeout && !caller_aborted {
+                TransportFailure::new(TransportFailureKind::Timeout, format!("{what}: no answer within {} ms", request.timeout_ms))
+            } else if caller_aborted {
+                TransportFailure::new(TransportFailureKind::Aborted, format!("{what}: aborted by the caller"))
+            } else {
+                TransportFailure::new(TransportFailureKind::Network, format!("{what}: {stage}: {}", describe_error(&error)))
+            }
+        })
+    }
+}
+
+impl Transport<AbortSignalHandle> for FetchTransport {
+    fn send(
+        &self,
+        request: HttpRequest,
+        signal: Option<&AbortSignalHandle>,
+    ) -> impl std::future::Future<Output = Result<HttpResponse, TransportFailure>> {
+        self.send_request(request, signal)
+    }
+}
+
+fn new_abort_controller() -> Option<Object> {
+    let constructor: Function = Reflect::get(&js_sys::global(), &"AbortController".into()).ok()?.dyn_into().ok()?;
+    Reflect::construct(&constructor, &js_sys::Array::new()).ok()?.dyn_into().ok()
+}
+
+/// A callback that records `why` (first reason wins) and aborts the controller.
+fn abort_callback(abort: &Function, reason: &Rc<Cell<AbortReason>>, why: AbortReason) -> Closure<dyn FnMut()> {
+    let abort = abort.clone();
+    let reason = Rc::clone(reason);
+    Closure::new(move || {
+        if reason.get() == AbortReason::None {
+            reason.set(why);
+        }
+        let _ = abort.call0(&JsValue::UNDEFINED);
+    })
+}
+
+/// `{method, headers, body, signal}`.
+fn request_init(request: &HttpRequest, signal: &JsValue) -> Object {
+    let init = Object::new();
+    let _ = Reflect::set(&init, &"method".into(), &request.method.as_str().into());
+    let headers = Object::new();
+    for (name, value) in &request.headers {
+        let _ = Reflect::set(&headers, &JsValue::from_str(name), &JsValue::from_str(value));
+    }
+    let _ = Reflect::set(&init, &"headers".into(), &headers);
+    if let Some(body) = &request.body {
+        let _ = Reflect::set(&init, &"body".into(), &Uint8Array::from(body.as_slice()));
+    }
+    let _ = Reflect::set(&init, &"signal".into(), signal);
+    init
+}
+
+/// The URL without its query (which may name things callers did not mean to log).
+fn strip_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// `name: message` of a JS error, with the `cause` Node's fetch puts the socket error in.
+fn describe_error(error: &JsValue) -> String {
+    let text = |value: &JsValue, key: &str| Reflect::get(value, &key.into()).ok().and_then(|v| v.as_string());
+    let mut out = match (text(error, "name"), text(error, "message")) {
+        (Some(name), Some(message)) => format!("{name}: {message}"),
+        (None, Some(message)) => message,
+        _ => error.as_string().unwrap_or_else(|| "unknown error".into()),
+    };
+    if let Ok(cause) = Reflect::get(error, &"cause".into()) {
+        if let Some(detail) = text(&cause, "code").or_else(|| text(&cause, "message")) {
+            out.push_str(&format!(" ({detail})"));
+        }
+    }
+    out.chars().take(300).collect()
+}
