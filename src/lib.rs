@@ -16,3 +16,6 @@ pub mod worker;
 
 #[cfg(feature = "js")]
 pub mod js;
+
+#[doc(hidden)]
+pub mod bench_support;

@@ -70,9 +70,9 @@ pub fn audit_record(facts: AuditFacts<'_>, now_ms: u64) -> AuditRecord {
 
 /// SHA-256 (lower-case hex) of the canonical JSON of `payload`.
 pub fn payload_hash(payload: &Value) -> String {
-    let mut canonical = String::new();
+    let mut canonical = Vec::with_capacity(256);
     write_canonical_json(payload, &mut canonical);
-    let digest = Sha256::digest(canonical.as_bytes());
+    let digest = Sha256::digest(&canonical);
     let mut hex = String::with_capacity(64);
     for byte in digest {
         hex.push(char::from(HEX[usize::from(byte >> 4)]));
@@ -85,33 +85,36 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Canonical JSON: object keys sorted by their UTF-8 bytes, no insignificant white space, strings
 /// and numbers as serde_json writes them.
-pub fn write_canonical_json(value: &Value, out: &mut String) {
+pub fn write_canonical_json(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
+            out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                // Writing a string or a number into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, key);
+                out.push(b':');
                 write_canonical_json(item, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical_json(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 
@@ -126,9 +129,9 @@ mod tests {
         let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#).unwrap();
         assert_eq!(payload_hash(&a), payload_hash(&b));
         assert_ne!(payload_hash(&a), payload_hash(&json!({"b": 2})));
-        let mut text = String::new();
+        let mut text = Vec::new();
         write_canonical_json(&b, &mut text);
-        assert_eq!(text, r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#);
+        assert_eq!(String::from_utf8(text).unwrap(), r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#);
     }
 
     #[test]

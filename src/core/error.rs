@@ -262,10 +262,10 @@ impl DataActionsError {
                 | DataActionsError::Timeout { invoke_id, .. }
                 | DataActionsError::Cancelled { invoke_id, .. }
                 | DataActionsError::Upstream { invoke_id, .. }
-                | DataActionsError::Transport { invoke_id, .. } => {
-                    if invoke_id.is_none() {
-                        *invoke_id = Some(id.to_string());
-                    }
+                | DataActionsError::Transport { invoke_id, .. }
+                    if invoke_id.is_none() =>
+                {
+                    *invoke_id = Some(id.to_string());
                 }
                 _ => {}
             }

@@ -5,11 +5,11 @@
 //! 401 (both refused before anything ran) send it again.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::audit::{audit_record, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::config::{ClientConfig, PollPolicy};
-use super::definition::{action_url, ActionDefinition};
+use super::definition::{action_url, ActionDefinition, OutputParameter};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
 use super::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
 use super::operation::{response_error, Phase, Progress, SingleRequest, Step};
@@ -137,13 +137,17 @@ pub fn status_url(config: &ClientConfig, action_id: &str, invoke_id: &str) -> St
 
 /// The status request of one invocation.
 pub fn status_request(config: &ClientConfig, action_id: &str, invoke_id: &str) -> HttpRequest {
+    status_request_at(&action_url(config, action_id), invoke_id, config.request_timeout_ms)
+}
+
+fn status_request_at(action_url: &str, invoke_id: &str, timeout_ms: u64) -> HttpRequest {
     HttpRequest {
         purpose: RequestPurpose::Status,
         method: Method::Get,
-        url: status_url(config, action_id, invoke_id),
+        url: format!("{action_url}/invoke/{}", encode_path_segment(invoke_id)),
         headers: vec![("accept".into(), "application/json".into())],
         body: None,
-        timeout_ms: config.request_timeout_ms,
+        timeout_ms,
         needs_auth: true,
     }
 }
@@ -177,8 +181,10 @@ pub struct StatusEvent {
 /// [`InvokeOperation::handle_response`].
 pub struct InvokeOperation {
     progress: Progress<InvocationResult>,
-    config: ClientConfig,
-    definition: ActionDefinition,
+    action_id: String,
+    action_url: String,
+    request_timeout_ms: u64,
+    outputs: Vec<OutputParameter>,
     audit_payload: Value,
     poll_policy: PollPolicy,
     accept_pending: bool,
@@ -199,11 +205,21 @@ impl InvokeOperation {
         now_ms: u64,
     ) -> InvokeOperation {
         let context = options.context.unwrap_or_else(|| Value::Object(Map::new()));
-        let audit_payload = json!({"inputs": inputs, "context": context});
-        let mut body = json!({"inputs": inputs, "context": context});
-        if let (Some(url), Some(object)) = (options.callback_url, body.as_object_mut()) {
-            object.insert("callbackUrl".into(), Value::String(url));
+        let mut payload = Map::new();
+        payload.insert("inputs".into(), Value::Object(inputs));
+        payload.insert("context".into(), context);
+        let audit_payload = Value::Object(payload);
+        let body = match options.callback_url {
+            None => serde_json::to_vec(&audit_payload),
+            Some(url) => {
+                let mut with_callback = audit_payload.clone();
+                if let Some(object) = with_callback.as_object_mut() {
+                    object.insert("callbackUrl".into(), Value::String(url));
+                }
+                serde_json::to_vec(&with_callback)
+            }
         }
+        .unwrap_or_default();
         let request = HttpRequest {
             purpose: RequestPurpose::Invoke,
             method: Method::Post,
@@ -212,7 +228,7 @@ impl InvokeOperation {
                 ("content-type".into(), "application/json".into()),
                 ("accept".into(), "application/json".into()),
             ],
-            body: Some(body.to_string().into_bytes()),
+            body: Some(body),
             timeout_ms: config.request_timeout_ms,
             needs_auth: true,
         };
@@ -222,8 +238,10 @@ impl InvokeOperation {
         }
         InvokeOperation {
             progress: Progress::new(request),
-            config: config.clone(),
-            definition: definition.clone(),
+            action_id: definition.id.clone(),
+            action_url: action_url(config, &definition.id),
+            request_timeout_ms: config.request_timeout_ms,
+            outputs: definition.outputs.clone(),
             audit_payload,
             poll_policy,
             accept_pending: options.accept_pending,
@@ -335,7 +353,7 @@ impl InvokeOperation {
         }
         let _ = governor;
         let first_poll = now_ms.saturating_add(self.poll_policy.initial_delay_ms);
-        let request = status_request(&self.config, &self.definition.id, &invoke_id);
+        let request = status_request_at(&self.action_url, &invoke_id, self.request_timeout_ms);
         self.progress.next_exchange(request, first_poll);
         self.bound_retry_wait(now_ms);
     }
@@ -366,7 +384,7 @@ impl InvokeOperation {
             self.poll_policy.min_interval_ms,
             self.polls,
         );
-        let request = status_request(&self.config, &self.definition.id, &status.invoke_id);
+        let request = status_request_at(&self.action_url, &status.invoke_id, self.request_timeout_ms);
         self.progress.next_exchange(request, now_ms.saturating_add(delay));
         self.bound_retry_wait(now_ms);
     }
@@ -406,11 +424,11 @@ impl InvokeOperation {
     }
 
     fn finish_with(&mut self, status: InvocationStatus, now_ms: u64) {
-        let outputs = coerce_outputs(&self.definition, status.outputs);
+        let outputs = coerce_outputs(&self.outputs, status.outputs);
         let audit = audit_record(
             AuditFacts {
                 invoke_id: self.invoke_id.as_deref(),
-                action_id: &self.definition.id,
+                action_id: &self.action_id,
                 status: &status.status,
                 latency_ms: now_ms.saturating_sub(self.started_at_ms),
                 payload: &self.audit_payload,
@@ -431,7 +449,7 @@ impl InvokeOperation {
         audit: Option<AuditRecord>,
     ) -> InvocationResult {
         InvocationResult {
-            action_id: self.definition.id.clone(),
+            action_id: self.action_id.clone(),
             invoke_id: self.invoke_id.clone(),
             status,
             outputs,

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::definition::{ActionDefinition, ParamType};
+use super::definition::{ActionDefinition, OutputParameter, ParamType};
 use super::error::{DataActionsError, IssueKind, ValidationIssue};
 
 /// Checks `inputs` (a JSON object) against `definition` and answers the coerced inputs, or a
@@ -69,11 +69,11 @@ pub fn validate_inputs(definition: &ActionDefinition, inputs: &Value) -> Result<
 /// Converts outputs to their declared types where that is lossless; values that cannot be
 /// converted, and undeclared outputs, are passed on unchanged (a finished invocation is never
 /// turned into an error by its outputs).
-pub fn coerce_outputs(definition: &ActionDefinition, outputs: Map<String, Value>) -> Map<String, Value> {
+pub fn coerce_outputs(declared: &[OutputParameter], outputs: Map<String, Value>) -> Map<String, Value> {
     outputs
         .into_iter()
         .map(|(name, value)| {
-            let declared = definition.outputs.iter().find(|o| o.name == name).map(|o| o.param_type);
+            let declared = declared.iter().find(|o| o.name == name).map(|o| o.param_type);
             let converted = match declared {
                 Some(param_type) if !value.is_null() => coerce_value(&value, param_type).unwrap_or(value),
                 _ => value,
@@ -248,10 +248,10 @@ mod tests {
     fn outputs_are_coerced_where_lossless_and_kept_otherwise() {
         let outputs = json!({"count": "7", "ok": "no", "free": "x"});
         let Value::Object(map) = outputs else { unreachable!() };
-        let coerced = coerce_outputs(&definition(), map);
+        let coerced = coerce_outputs(&definition().outputs, map);
         assert_eq!(Value::Object(coerced), json!({"count": 7, "ok": false, "free": "x"}));
         let Value::Object(bad) = json!({"count": "seven"}) else { unreachable!() };
-        assert_eq!(Value::Object(coerce_outputs(&definition(), bad)), json!({"count": "seven"}));
+        assert_eq!(Value::Object(coerce_outputs(&definition().outputs, bad)), json!({"count": "seven"}));
     }
 
     proptest! {

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -67,22 +67,29 @@ impl FetchTransport {
             .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "this platform has no AbortController"))?;
         let controller_signal = Reflect::get(&controller, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
         let abort = method(&controller, "abort")
-            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "AbortController without abort()"))?
-            .bind(&controller);
+            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "AbortController without abort()"))?;
 
         // The timer and the caller's signal abort the same controller; `reason` tells which.
         let reason = Rc::new(Cell::new(AbortReason::None));
-        let on_timeout = abort_callback(&abort, &reason, AbortReason::Timeout);
-        let on_caller = abort_callback(&abort, &reason, AbortReason::Caller);
+        let on_timeout = abort_callback(&controller, &abort, &reason, AbortReason::Timeout);
+        let on_caller = abort_callback(&controller, &abort, &reason, AbortReason::Caller);
         let _timer = Timer::set(on_timeout.as_ref().unchecked_ref(), request.timeout_ms.max(1));
         let _listener = signal.and_then(|s| s.on_abort(on_caller.as_ref().unchecked_ref()));
+
+        // A fetch that ignores its signal still ends at the timeout: every await races this.
+        let aborted = Promise::new(&mut |_resolve: Function, reject: Function| {
+            if let Some(add) = method(&controller_signal, "addEventListener") {
+                let _ = add.call2(&controller_signal, &"abort".into(), &reject);
+            }
+        });
+        let settle = |promise: &JsValue| JsFuture::from(Promise::race(&Array::of2(&Promise::resolve(promise), &aborted)));
 
         let init = request_init(&request, &controller_signal);
         let outcome = async {
             let promise = fetch
                 .call2(&this, &JsValue::from_str(&request.url), &init)
                 .map_err(|e| ("fetch threw", e))?;
-            let response = JsFuture::from(Promise::resolve(&promise)).await.map_err(|e| ("request failed", e))?;
+            let response = settle(&promise).await.map_err(|e| ("request failed", e))?;
             let status = Reflect::get(&response, &"status".into())
                 .ok()
                 .and_then(|s| s.as_f64())
@@ -93,7 +100,7 @@ impl FetchTransport {
                 .unwrap_or_default();
             let array_buffer = method(&response, "arrayBuffer").ok_or(("not a Response", JsValue::UNDEFINED))?;
             let buffer_promise = array_buffer.call0(&response).map_err(|e| ("reading the body failed", e))?;
-            let buffer = JsFuture::from(Promise::resolve(&buffer_promise))
+            let buffer = settle(&buffer_promise)
                 .await
                 .map_err(|e| ("reading the body failed", e))?;
             Ok::<_, (&str, JsValue)>(HttpResponse { status, headers, body: Uint8Array::new(&buffer).to_vec() })
@@ -125,18 +132,19 @@ impl Transport<AbortSignalHandle> for FetchTransport {
 
 fn new_abort_controller() -> Option<Object> {
     let constructor: Function = Reflect::get(&js_sys::global(), &"AbortController".into()).ok()?.dyn_into().ok()?;
-    Reflect::construct(&constructor, &js_sys::Array::new()).ok()?.dyn_into().ok()
+    Reflect::construct(&constructor, &Array::new()).ok()?.dyn_into().ok()
 }
 
 /// A callback that records `why` (first reason wins) and aborts the controller.
-fn abort_callback(abort: &Function, reason: &Rc<Cell<AbortReason>>, why: AbortReason) -> Closure<dyn FnMut()> {
+fn abort_callback(controller: &Object, abort: &Function, reason: &Rc<Cell<AbortReason>>, why: AbortReason) -> Closure<dyn FnMut()> {
+    let controller = controller.clone();
     let abort = abort.clone();
     let reason = Rc::clone(reason);
     Closure::new(move || {
         if reason.get() == AbortReason::None {
             reason.set(why);
         }
-        let _ = abort.call0(&JsValue::UNDEFINED);
+        let _ = abort.call0(&controller);
     })
 }
 

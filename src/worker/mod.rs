@@ -34,7 +34,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now_ms = worker::Date::now().as_millis();
     let record = serde_json::json!({
         "cron": event.cron(),
-        "scheduled_time_ms": event.schedule(),
+        "scheduled_time_ms": event.schedule() as u64,
         "ran_at_ms": now_ms,
     });
     if let Err(err) = kv::put_json(&env, kv::LAST_SCHEDULED_KEY, &record).await {

@@ -80,6 +80,7 @@ pub struct Seen {
     pub if_none_match: Option<String>,
 }
 
+type AnswerQueue = VecDeque<Result<HttpResponse, TransportFailure>>;
 type Handler = Box<dyn FnMut(&Seen) -> Option<Result<HttpResponse, TransportFailure>>>;
 
 /// A scripted upstream: queued answers per route, then a default handler.
@@ -87,7 +88,7 @@ type Handler = Box<dyn FnMut(&Seen) -> Option<Result<HttpResponse, TransportFail
 pub struct ScriptedUpstream {
     pub clock: VirtualClock,
     pub seen: Rc<RefCell<Vec<Seen>>>,
-    queued: Rc<RefCell<Vec<(String, VecDeque<Result<HttpResponse, TransportFailure>>)>>>,
+    queued: Rc<RefCell<Vec<(String, AnswerQueue)>>>,
     fallback: Rc<RefCell<Handler>>,
     pub token_counter: Rc<Cell<u32>>,
 }

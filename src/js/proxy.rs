@@ -1,0 +1,638 @@
+//! Proxy mode: the same calls as the direct client, sent to the Worker's HTTP API instead of the
+//! upstream, so no client secret reaches a browser. The Worker holds the credentials, caches and
+//! retries; this side only speaks its contract:
+//!
+//! - `GET  {proxy}/v1/actions/{id}` -> the definition;
+//! - `POST {proxy}/v1/actions/{id}/invoke?wait=N` `{inputs, context?, callbackUrl?}` -> 200 with the
+//!   finished invocation, or 202 `{invocationId, status: "pending"}`;
+//! - `GET  {proxy}/v1/invocations/{invocationId}?wait=N` -> the invocation record;
+//! - errors are `{error: {code, message, status?, retryable?, issues?, invokeId?}}`.
+//!
+//! Generic over the driver's [`Transport`] and [`Runtime`], so it is tested natively too.
+
+use std::cell::RefCell;
+
+use serde_json::{json, Map, Value};
+
+use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
+use crate::core::definition::{check_action_id, ActionDefinition};
+use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
+use crate::core::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailureKind};
+use crate::core::invocation::{InvokeOptions, StatusEvent};
+use crate::core::{DataActionsError, Secret};
+use crate::driver::{CallOptions, CancelSignal, Runtime, Transport};
+
+/// The error codes of the contract; anything else from a proxy is reported as `upstream`.
+pub const ERROR_CODES: [&str; 12] = [
+    "config",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "validation",
+    "rate_limited",
+    "execution_failed",
+    "timeout",
+    "cancelled",
+    "upstream",
+    "transport",
+    "bad_input",
+];
+
+/// How long the Worker is asked to hold a request open (`?wait=`), in seconds.
+pub const DEFAULT_WAIT_S: u64 = 25;
+
+/// A status read faster than this with nothing new is followed by a short pause, so a proxy that
+/// does not hold requests open is not polled in a tight loop.
+const MIN_POLL_INTERVAL_MS: u64 = 500;
+
+/// Idempotent GETs are retried this many times after a network failure or a 502/503.
+const GET_RETRIES: u32 = 2;
+
+/// A checked proxy configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyConfig {
+    /// The Worker's origin (and path prefix), without a trailing slash.
+    pub base_url: String,
+    /// The API key sent as `Authorization: Bearer`.
+    pub api_key: Secret,
+    /// Per-request timeout, on top of the `wait` the Worker is asked for.
+    pub timeout_ms: u64,
+    /// Default longest wait for an invocation to finish.
+    pub max_poll_ms: u64,
+    /// `?wait=` in seconds.
+    pub wait_s: u64,
+}
+
+impl ProxyConfig {
+    /// Checks the fields; errors name the field.
+    pub fn new(proxy_url: &str, api_key: &str, timeout_ms: Option<u64>, max_poll_ms: Option<u64>) -> Result<Self, DataActionsError> {
+        let url = proxy_url.trim();
+        let absolute = ["https://", "http://"].iter().any(|p| url.strip_prefix(p).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')));
+        let relative = url.starts_with('/') && !url.starts_with("//");
+        if !(absolute || relative) || url.contains(char::is_whitespace) || url.contains(['?', '#']) {
+            return Err(config_error("proxyUrl", "must be an http(s) URL (or a path starting with /) without query"));
+        }
+        let api_key = api_key.trim();
+        if api_key.is_empty() {
+            return Err(config_error("apiKey", "is required with `proxyUrl`"));
+        }
+        let timeout_ms = timeout_ms.unwrap_or(30_000);
+        if !(1..=600_000).contains(&timeout_ms) {
+            return Err(config_error("timeoutMs", "must be between 1 and 600000"));
+        }
+        let max_poll_ms = max_poll_ms.unwrap_or(300_000);
+        if max_poll_ms == 0 {
+            return Err(config_error("maxPollMs", "must be positive"));
+        }
+        Ok(ProxyConfig {
+            base_url: url.trim_end_matches('/').to_string(),
+            api_key: Secret::new(api_key),
+            timeout_ms,
+            max_poll_ms,
+            wait_s: DEFAULT_WAIT_S,
+        })
+    }
+}
+
+fn config_error(field: &str, reason: &str) -> DataActionsError {
+    DataActionsError::Config { field: field.into(), reason: reason.into() }
+}
+
+/// A client of the Worker's API.
+pub struct ProxyClient<T, R> {
+    config: ProxyConfig,
+    transport: T,
+    runtime: R,
+    callbacks: RefCell<CallbackLedger>,
+}
+
+impl<T, R> ProxyClient<T, R>
+where
+    R: Runtime,
+    T: Transport<R::Signal>,
+{
+    /// A client.
+    pub fn new(config: ProxyConfig, transport: T, runtime: R) -> Self {
+        ProxyClient { config, transport, runtime, callbacks: RefCell::default() }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ProxyConfig {
+        &self.config
+    }
+
+    /// The action's definition, as the Worker returns it (checked to be a definition).
+    pub async fn get_action(&self, action_id: &str, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
+        check_action_id(action_id).map_err(|e| e.details())?;
+        let url = format!("{}/v1/actions/{}", self.config.base_url, encode_path_segment(action_id));
+        let request = self.request(RequestPurpose::Definition, Method::Get, url, None, 0);
+        let response = self.send_get(request, signal, None).await?;
+        if response.status != 200 {
+            return Err(proxy_error(&response, None));
+        }
+        let value: Value = parse_json(&response, None)?;
+        serde_json::from_value::<ActionDefinition>(value.clone()).map_err(|_| malformed(&response, "not an action definition", None))?;
+        Ok(value)
+    }
+
+    /// Invokes and waits for the end (`?wait=`, then the invocations route until terminal). A
+    /// failed invocation is an `execution_failed` error carrying the invokeId.
+    pub async fn invoke(
+        &self,
+        action_id: &str,
+        inputs: &Value,
+        options: InvokeOptions,
+        call: CallOptions<'_, R::Signal>,
+    ) -> Result<Value, ErrorDetails> {
+        check_action_id(action_id).map_err(|e| e.details())?;
+        let inputs = match inputs {
+            Value::Object(_) => inputs.clone(),
+            Value::Null => Value::Object(Map::new()),
+            _ => return Err(DataActionsError::BadInput { message: "inputs must be a JSON object".into() }.details()),
+        };
+        let started = self.runtime.now_ms();
+        let deadline = started.saturating_add(options.max_poll_ms.unwrap_or(self.config.max_poll_ms));
+        let mut body = json!({ "inputs": inputs });
+        if let Some(object) = body.as_object_mut() {
+            if let Some(context) = options.context {
+                object.insert("context".into(), context);
+            }
+            if let Some(url) = options.callback_url {
+                object.insert("callbackUrl".into(), Value::String(url));
+            }
+        }
+        let wait = self.wait_s(deadline, started);
+        let url = format!("{}/v1/actions/{}/invoke?wait={wait}", self.config.base_url, encode_path_segment(action_id));
+        let request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(body.to_string().into_bytes()), wait);
+        if call.signal.is_some_and(CancelSignal::is_cancelled) {
+            return Err(cancelled(None));
+        }
+        let response = self
+            .transport
+            .send(request, call.signal)
+            .await
+            .map_err(|failure| transport_error(failure.kind, failure.message, true, None))?;
+        if response.status != 200 && response.status != 202 {
+            return Err(proxy_error(&response, None));
+        }
+        let mut record = parse_record(&response, None)?;
+        let invocation_id = record
+            .get("invocationId")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| response.header("location").and_then(|l| l.rsplit('/').next()).map(|s| s.split('?').next().unwrap_or(s).to_string()))
+            .filter(|id| !id.is_empty());
+        let mut last_status: Option<String> = None;
+        let mut polls: u32 = 0;
+        loop {
+            let status = record_status(&record);
+            if last_status.as_deref() != Some(status.as_str()) {
+                if let Some(report) = call.on_status {
+                    report(&StatusEvent {
+                        status: status.clone(),
+                        invoke_id: invoke_id_of(&record),
+                        polls,
+                        elapsed_ms: self.runtime.now_ms().saturating_sub(started),
+                    });
+                }
+                last_status = Some(status.clone());
+            }
+            if is_terminal(&status) {
+                return finish(record, polls, self.runtime.now_ms().saturating_sub(started));
+            }
+            let Some(invocation_id) = invocation_id.as_deref() else {
+                return Err(malformed(&response, "a pending invocation without invocationId", None));
+            };
+            let known_invoke_id = invoke_id_of(&record);
+            let now = self.runtime.now_ms();
+            if now >= deadline {
+                return Err(DataActionsError::Timeout { status: None, invoke_id: known_invoke_id, elapsed_ms: now.saturating_sub(started) }
+                    .details());
+            }
+            if call.signal.is_some_and(CancelSignal::is_cancelled) {
+                return Err(cancelled(known_invoke_id.as_deref()));
+            }
+            let wait = self.wait_s(deadline, now);
+            let asked_at = self.runtime.now_ms();
+            let next = self.fetch_record(invocation_id, Some(wait), call.signal, known_invoke_id.as_deref()).await?;
+            polls += 1;
+            let unchanged = record_status(&next) == status;
+            record = merge_records(record, next);
+            let took = self.runtime.now_ms().saturating_sub(asked_at);
+            if unchanged && took < MIN_POLL_INTERVAL_MS {
+                let pause = (MIN_POLL_INTERVAL_MS - took).min(deadline.saturating_sub(self.runtime.now_ms()));
+                self.runtime.sleep(pause, call.signal).await;
+            }
+        }
+    }
+
+    /// One read of an invocation record (`invocationId` is the Worker's id from `invoke`).
+    pub async fn get_invocation(&self, action_id: &str, invocation_id: &str, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
+        check_action_id(action_id).map_err(|e| e.details())?;
+        if invocation_id.is_empty() || invocation_id.len() > 256 {
+            return Err(DataActionsError::BadInput { message: "invocationId must be 1 to 256 characters".into() }.details());
+        }
+        let mut record = self.fetch_record(invocation_id, None, signal, None).await?;
+        if let Some(object) = record.as_object_mut() {
+            object.entry("outputs").or_insert_with(|| Value::Object(Map::new()));
+            object.entry("invokeId").or_insert(Value::Null);
+        }
+        Ok(record)
+    }
+
+    /// Answers a completion callback locally (a duplicate gets the first answer).
+    pub fn handle_callback(&self, payload: Value) -> Result<CallbackAck, DataActionsError> {
+        let notification = parse_notification(payload)?;
+        let now = self.runtime.now_ms();
+        Ok(self.callbacks.borrow_mut().handle(&notification, now))
+    }
+
+    async fn fetch_record(
+        &self,
+        invocation_id: &str,
+        wait: Option<u64>,
+        signal: Option<&R::Signal>,
+        invoke_id: Option<&str>,
+    ) -> Result<Value, ErrorDetails> {
+        let mut url = format!("{}/v1/invocations/{}", self.config.base_url, encode_path_segment(invocation_id));
+        if let Some(wait) = wait {
+            url.push_str(&format!("?wait={wait}"));
+        }
+        let request = self.request(RequestPurpose::Status, Method::Get, url, None, wait.unwrap_or(0));
+        let response = self.send_get(request, signal, invoke_id).await?;
+        if response.status != 200 {
+            return Err(proxy_error(&response, invoke_id));
+        }
+        parse_record(&response, invoke_id)
+    }
+
+    /// Sends a GET, retrying network failures and 502/503 a couple of times.
+    async fn send_get(&self, request: HttpRequest, signal: Option<&R::Signal>, invoke_id: Option<&str>) -> Result<HttpResponse, ErrorDetails> {
+        let mut attempt = 0;
+        loop {
+            if signal.is_some_and(CancelSignal::is_cancelled) {
+                return Err(cancelled(invoke_id));
+            }
+            let result = self.transport.send(request.clone(), signal).await;
+            let transient = match &result {
+                Ok(response) => matches!(response.status, 502 | 503),
+                Err(failure) => failure.kind == TransportFailureKind::Network,
+            };
+            if !transient || attempt >= GET_RETRIES {
+                return result.map_err(|failure| transport_error(failure.kind, failure.message, false, invoke_id));
+            }
+            attempt += 1;
+            self.runtime.sleep(250 * u64::from(attempt), signal).await;
+        }
+    }
+
+    fn wait_s(&self, deadline: u64, now: u64) -> u64 {
+        let left_s = deadline.saturating_sub(now) / 1000;
+        self.config.wait_s.min(left_s)
+    }
+
+    fn request(&self, purpose: RequestPurpose, method: Method, url: String, body: Option<Vec<u8>>, wait_s: u64) -> HttpRequest {
+        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+        if body.is_some() {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        let mut request = HttpRequest {
+            purpose,
+            method,
+            url,
+            headers,
+            body,
+            timeout_ms: self.config.timeout_ms.saturating_add(wait_s.saturating_mul(1000)),
+            needs_auth: false,
+        };
+        request.authorize(self.config.api_key.expose());
+        request
+    }
+}
+
+fn is_terminal(status: &str) -> bool {
+    matches!(status, "completed" | "failed" | "cancelled" | "timed_out")
+}
+
+fn record_status(record: &Value) -> String {
+    record.get("status").and_then(Value::as_str).unwrap_or("pending").to_ascii_lowercase()
+}
+
+fn invoke_id_of(record: &Value) -> Option<String> {
+    record.get("invokeId").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Keeps fields a later record omits (e.g. `invocationId` when a 200 arrives without it).
+fn merge_records(previous: Value, next: Value) -> Value {
+    match (previous, next) {
+        (Value::Object(mut old), Value::Object(new)) => {
+            for (key, value) in new {
+                old.insert(key, value);
+            }
+            Value::Object(old)
+        }
+        (_, next) => next,
+    }
+}
+
+/// A terminal record becomes the invoke result, or the error it stands for.
+fn finish(record: Value, polls: u32, latency_ms: u64) -> Result<Value, ErrorDetails> {
+    let status = record_status(&record);
+    let invoke_id = invoke_id_of(&record);
+    match status.as_str() {
+        "completed" => {
+            let get = |key: &str| record.get(key).cloned().unwrap_or(Value::Null);
+            let outputs = match record.get("outputs") {
+                Some(Value::Object(map)) => Value::Object(map.clone()),
+                _ => Value::Object(Map::new()),
+            };
+            Ok(json!({
+                "actionId": get("actionId"),
+                "invocationId": get("invocationId"),
+                "invokeId": invoke_id,
+                "status": "completed",
+                "outputs": outputs,
+                "latencyMs": record.get("latencyMs").and_then(Value::as_u64).unwrap_or(latency_ms),
+                "polls": record.get("pollCount").and_then(Value::as_u64).unwrap_or(u64::from(polls)),
+                "audit": get("audit"),
+            }))
+        }
+        "failed" => {
+            let mut details = record
+                .get("error")
+                .and_then(error_details_from_value)
+                .unwrap_or_else(|| ErrorDetails {
+                    code: "execution_failed".into(),
+                    message: "the action reported failed".into(),
+                    status: None,
+                    retryable: false,
+                    upstream_code: None,
+                    invoke_id: None,
+                    issues: Vec::new(),
+                    retry_after_ms: None,
+                    missing_scope: None,
+                    field: None,
+                });
+            details.code = "execution_failed".into();
+            details.retryable = false;
+            if details.invoke_id.is_none() {
+                details.invoke_id = invoke_id;
+            }
+            Err(details)
+        }
+        "cancelled" => Err(DataActionsError::Cancelled { invoke_id, by_upstream: true }.details()),
+        _ => Err(DataActionsError::Timeout { status: None, invoke_id, elapsed_ms: latency_ms }.details()),
+    }
+}
+
+fn cancelled(invoke_id: Option<&str>) -> ErrorDetails {
+    DataActionsError::Cancelled { invoke_id: invoke_id.map(str::to_string), by_upstream: false }.details()
+}
+
+fn transport_error(kind: TransportFailureKind, message: String, outcome_unknown: bool, invoke_id: Option<&str>) -> ErrorDetails {
+    if kind == TransportFailureKind::Aborted {
+        return cancelled(invoke_id);
+    }
+    DataActionsError::Transport { kind, message, outcome_unknown, invoke_id: invoke_id.map(str::to_string) }.details()
+}
+
+fn malformed(response: &HttpResponse, what: &str, invoke_id: Option<&str>) -> ErrorDetails {
+    DataActionsError::Upstream {
+        status: response.status,
+        upstream_code: None,
+        message: format!("malformed proxy answer: {what}"),
+        invoke_id: invoke_id.map(str::to_string),
+        retryable: false,
+    }
+    .details()
+}
+
+fn parse_json(response: &HttpResponse, invoke_id: Option<&str>) -> Result<Value, ErrorDetails> {
+    serde_json::from_slice(&response.body).map_err(|_| malformed(response, "not JSON", invoke_id))
+}
+
+fn parse_record(response: &HttpResponse, invoke_id: Option<&str>) -> Result<Value, ErrorDetails> {
+    match parse_json(response, invoke_id)? {
+        record @ Value::Object(_) => Ok(record),
+        _ => Err(malformed(response, "not a JSON object", invoke_id)),
+    }
+}
+
+/// An error answer of the proxy: `{error: {...}}`, or a bare status when the body is not that.
+pub fn proxy_error(response: &HttpResponse, invoke_id: Option<&str>) -> ErrorDetails {
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    let mut details = body.get("error").and_then(error_details_from_value).unwrap_or_else(|| ErrorDetails {
+        code: match response.status {
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            422 => "validation",
+            429 => "rate_limited",
+            504 => "timeout",
+            _ => "upstream",
+        }
+        .into(),
+        message: format!("HTTP {} from the proxy", response.status),
+        status: None,
+        retryable: matches!(response.status, 429 | 502 | 503 | 504),
+        upstream_code: None,
+        invoke_id: None,
+        issues: Vec::new(),
+        retry_after_ms: None,
+        missing_scope: None,
+        field: None,
+    });
+    if details.status.is_none() {
+        details.status = Some(response.status);
+    }
+    if details.invoke_id.is_none() {
+        details.invoke_id = invoke_id.map(str::to_string);
+    }
+    if details.code == "rate_limited" && details.retry_after_ms.is_none() {
+        details.retry_after_ms = response.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| s * 1000);
+    }
+    details
+}
+
+/// Reads `{code, message, status?, retryable?, issues?, invokeId?, ...}` leniently.
+pub fn error_details_from_value(value: &Value) -> Option<ErrorDetails> {
+    let object = value.as_object()?;
+    let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+    let code = text("code").filter(|c| ERROR_CODES.contains(&c.as_str())).unwrap_or_else(|| "upstream".into());
+    let issues = object
+        .get("issues")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().map(issue_from_value).collect())
+        .unwrap_or_default();
+    Some(ErrorDetails {
+        message: text("message").unwrap_or_else(|| code.replace('_', " ")),
+        code,
+        status: object.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()),
+        retryable: object.get("retryable").and_then(Value::as_bool).unwrap_or(false),
+        upstream_code: text("upstreamCode"),
+        invoke_id: text("invokeId"),
+        issues,
+        retry_after_ms: object.get("retryAfterMs").and_then(Value::as_u64),
+        missing_scope: text("missingScope"),
+        field: text("field"),
+    })
+}
+
+fn issue_from_value(value: &Value) -> ValidationIssue {
+    if let Ok(issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
+        return issue;
+    }
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+    ValidationIssue {
+        parameter: text("parameter").unwrap_or_default(),
+        kind: match text("kind").as_deref() {
+            Some("missing_required") => IssueKind::MissingRequired,
+            Some("unknown_parameter") => IssueKind::UnknownParameter,
+            _ => IssueKind::WrongType,
+        },
+        expected: text("expected"),
+        message: text("message").unwrap_or_else(|| "invalid input".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::http::TransportFailure;
+    use std::cell::Cell;
+    use std::collections::VecDeque;
+    use std::future::Future;
+
+    #[derive(Default)]
+    struct FakeClock {
+        now: Cell<u64>,
+    }
+
+    struct FakeRuntime<'a>(&'a FakeClock);
+
+    impl Runtime for FakeRuntime<'_> {
+        type Signal = crate::driver::NeverCancelled;
+        fn now_ms(&self) -> u64 {
+            self.0.now.get()
+        }
+        fn sleep(&self, ms: u64, _signal: Option<&Self::Signal>) -> impl Future<Output = ()> {
+            self.0.now.set(self.0.now.get() + ms);
+            std::future::ready(())
+        }
+    }
+
+    /// Answers from a script and records what was sent; each send takes 10 ms of fake time.
+    struct Script<'a> {
+        clock: &'a FakeClock,
+        answers: RefCell<VecDeque<Result<HttpResponse, TransportFailure>>>,
+        sent: RefCell<Vec<HttpRequest>>,
+    }
+
+    impl<S> Transport<S> for Script<'_> {
+        fn send(&self, request: HttpRequest, _signal: Option<&S>) -> impl Future<Output = Result<HttpResponse, TransportFailure>> {
+            self.sent.borrow_mut().push(request);
+            self.clock.now.set(self.clock.now.get() + 10);
+            let answer = self
+                .answers
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Err(TransportFailure::new(TransportFailureKind::Network, "script exhausted")));
+            std::future::ready(answer)
+        }
+    }
+
+    fn client<'a>(clock: &'a FakeClock, answers: Vec<Result<HttpResponse, TransportFailure>>) -> ProxyClient<Script<'a>, FakeRuntime<'a>> {
+        let config = ProxyConfig::new("https://proxy.example/base/", "key-123", None, None).unwrap();
+        let script = Script { clock, answers: RefCell::new(answers.into()), sent: RefCell::default() };
+        ProxyClient::new(config, script, FakeRuntime(clock))
+    }
+
+    fn run<F: Future>(future: F) -> F::Output {
+        futures::executor::block_on(future)
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let field = |r: Result<ProxyConfig, DataActionsError>| r.unwrap_err().details().field.unwrap_or_default();
+        assert_eq!(field(ProxyConfig::new("ftp://x", "k", None, None)), "proxyUrl");
+        assert_eq!(field(ProxyConfig::new("https://x?a=1", "k", None, None)), "proxyUrl");
+        assert_eq!(field(ProxyConfig::new("https://x", " ", None, None)), "apiKey");
+        assert_eq!(field(ProxyConfig::new("https://x", "k", Some(0), None)), "timeoutMs");
+        assert_eq!(ProxyConfig::new("/api/", "k", None, None).unwrap().base_url, "/api");
+    }
+
+    #[test]
+    fn pending_invocations_are_followed_until_terminal() {
+        let clock = FakeClock::default();
+        let pending = HttpResponse::json(202, &json!({"invocationId": "i-1", "status": "pending"}))
+            .with_header("Location", "/v1/invocations/i-1");
+        let still = HttpResponse::json(200, &json!({"invocationId": "i-1", "actionId": "a", "invokeId": "up-1", "status": "pending", "pollCount": 1}));
+        let done = HttpResponse::json(200, &json!({"invocationId": "i-1", "actionId": "a", "invokeId": "up-1", "status": "completed",
+            "outputs": {"x": 1}, "pollCount": 2, "audit": {"event": "E"}}));
+        let proxy = client(&clock, vec![Ok(pending), Ok(still), Ok(done)]);
+        let events = RefCell::new(Vec::new());
+        let report = |e: &StatusEvent| events.borrow_mut().push(e.status.clone());
+        let result = run(proxy.invoke("a", &json!({"k": "v"}), InvokeOptions::default(), CallOptions { signal: None, on_status: Some(&report) }))
+            .unwrap();
+        assert_eq!(result["status"], "completed");
+        assert_eq!(result["invokeId"], "up-1");
+        assert_eq!(result["outputs"]["x"], 1);
+        assert_eq!(*events.borrow(), vec!["pending", "completed"]);
+        let sent = proxy.transport.sent.borrow();
+        assert_eq!(sent[0].url, "https://proxy.example/base/v1/actions/a/invoke?wait=25");
+        assert_eq!(sent[0].header("authorization"), Some("Bearer key-123"));
+        assert_eq!(sent[0].timeout_ms, 55_000);
+        assert_eq!(sent[1].url, "https://proxy.example/base/v1/invocations/i-1?wait=25");
+        // The fast "still pending" answer was followed by a pause, not a tight loop.
+        assert!(clock.now.get() >= MIN_POLL_INTERVAL_MS, "{}", clock.now.get());
+    }
+
+    #[test]
+    fn error_bodies_map_back_to_details() {
+        let clock = FakeClock::default();
+        let body = json!({"error": {"code": "validation", "message": "2 input problem(s)", "status": 422,
+            "issues": [{"parameter": "a", "kind": "missing_required", "message": "`a` is required"}, {"parameter": "b", "message": "bad"}]}});
+        let proxy = client(&clock, vec![Ok(HttpResponse::json(422, &body))]);
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+        assert_eq!(err.code, "validation");
+        assert_eq!(err.status, Some(422));
+        let names: Vec<&str> = err.issues.iter().map(|i| i.parameter.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+
+        let failed = json!({"invocationId": "i", "invokeId": "up-9", "status": "failed",
+            "error": {"code": "execution_failed", "message": "boom"}});
+        let proxy = client(&clock, vec![Ok(HttpResponse::json(200, &failed))]);
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+        assert_eq!((err.code.as_str(), err.invoke_id.as_deref(), err.message.as_str()), ("execution_failed", Some("up-9"), "boom"));
+
+        let html = HttpResponse { status: 502, headers: vec![], body: b"<html>".to_vec() };
+        let proxy = client(&clock, vec![Ok(html.clone()), Ok(html.clone()), Ok(html)]);
+        let err = run(proxy.get_action("a", None)).unwrap_err();
+        assert_eq!((err.code.as_str(), err.status, err.retryable), ("upstream", Some(502), true));
+        assert_eq!(proxy.transport.sent.borrow().len(), 3, "GETs are retried twice");
+    }
+
+    #[test]
+    fn the_deadline_ends_waiting_with_a_timeout() {
+        let clock = FakeClock::default();
+        let pending = || Ok(HttpResponse::json(200, &json!({"invocationId": "i-2", "invokeId": "up-2", "status": "pending"})));
+        let mut answers = vec![Ok(HttpResponse::json(202, &json!({"invocationId": "i-2", "status": "pending"})))];
+        answers.extend((0..20).map(|_| pending()));
+        let proxy = client(&clock, answers);
+        let options = InvokeOptions { max_poll_ms: Some(1_500), ..Default::default() };
+        let err = run(proxy.invoke("a", &json!({}), options, CallOptions::default())).unwrap_err();
+        assert_eq!((err.code.as_str(), err.invoke_id.as_deref()), ("timeout", Some("up-2")));
+        assert!(proxy.transport.sent.borrow()[1].url.ends_with("?wait=1"));
+    }
+
+    #[test]
+    fn the_api_key_never_shows_in_errors() {
+        let clock = FakeClock::default();
+        let proxy = client(&clock, vec![Err(TransportFailure::new(TransportFailureKind::Timeout, "POST x: no answer"))]);
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+        assert_eq!(err.code, "transport");
+        assert!(!err.retryable, "an invoke that may have run is not retryable");
+        assert!(!format!("{err:?}").contains("key-123"));
+        assert!(!format!("{:?}", proxy.config()).contains("key-123"));
+    }
+}

@@ -1,0 +1,286 @@
+// Helpers for the end-to-end tests: start the local CXone emulator and the Worker (in workerd via
+// `wrangler dev`) on free ports, and stop them (whole process groups) afterwards.
+//
+//   import { startEmulator, startWorker } from "./harness.mjs";
+//   const emu = await startEmulator();
+//   const worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url }, secrets: { ... } });
+//   ... fetch(`${worker.url}/healthz`) ...
+//   await worker.stop(); await emu.stop();
+//
+// Environment:
+//   CXONE_EMULATOR_BIN   emulator binary to run (default: `cargo build -p cxone-emulator` once,
+//                        then target/debug/cxone-emulator)
+//   E2E_VERBOSE=1        echo the children's output to stderr as it arrives
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const VERBOSE = process.env.E2E_VERBOSE === "1";
+const CARGO_BIN = join(process.env.HOME ?? "/root", ".cargo/bin");
+const BASE_ENV = {
+  ...process.env,
+  PATH: `${CARGO_BIN}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+  CI: "1",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const live = new Set();
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is gone already.
+  }
+}
+
+process.on("exit", () => {
+  for (const child of live) killGroup(child.pid, "SIGKILL");
+});
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => {
+    for (const child of live) killGroup(child.pid, "SIGKILL");
+    process.exit(128 + (sig === "SIGINT" ? 2 : 15));
+  });
+}
+
+/** Spawns `cmd` as the leader of a new process group; keeps the last 64 KiB of its output. */
+function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT } = {}) {
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  let output = "";
+  const onData = (chunk) => {
+    const text = chunk.toString();
+    output = (output + text).slice(-65536);
+    if (VERBOSE) process.stderr.write(text.replace(/^/gm, `[${name}] `));
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  const exited = new Promise((res) =>
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      res({ code, signal });
+    }),
+  );
+  let stopping;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) killGroup(child.pid, "SIGTERM");
+      let timer;
+      const timeout = new Promise((res) => (timer = setTimeout(res, 5000, "timeout")));
+      if ((await Promise.race([exited, timeout])) === "timeout") killGroup(child.pid, "SIGKILL");
+      clearTimeout(timer);
+      await exited;
+      // Children that outlived the leader (workerd under wrangler) share its group.
+      killGroup(child.pid, "SIGKILL");
+    })());
+  return { child, exited, stop, output: () => output };
+}
+
+function run(name, cmd, args, opts) {
+  const proc = spawnGroup(name, cmd, args, opts);
+  return proc.exited.then(({ code, signal }) => {
+    if (code !== 0) {
+      throw new Error(`${cmd} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${proc.output()}`);
+    }
+    return proc.output();
+  });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Emulator
+
+let emulatorBuild;
+function emulatorBinary() {
+  if (process.env.CXONE_EMULATOR_BIN) return Promise.resolve(process.env.CXONE_EMULATOR_BIN);
+  // One `cargo build` per test process, then the binary itself: starting it through `cargo run`
+  // every time would wait on the target/ lock whenever something else compiles.
+  emulatorBuild ??= run("cargo", "cargo", ["build", "-p", "cxone-emulator", "--quiet"]).then(() =>
+    join(ROOT, "target/debug/cxone-emulator"),
+  );
+  return emulatorBuild;
+}
+
+/**
+ * Starts the CXone emulator. `port` defaults to 0 (the emulator picks one); `args` are extra
+ * emulator arguments. Resolves to `{ url, port, stop(), output() }` once it prints
+ * `cxone-emulator listening on http://127.0.0.1:PORT`.
+ */
+export async function startEmulator({ port = 0, args = [], timeoutMs = 120_000 } = {}) {
+  const bin = await emulatorBinary();
+  if (!existsSync(bin)) throw new Error(`emulator binary ${bin} not found`);
+  const proc = spawnGroup("emulator", bin, ["--port", String(port), ...args]);
+  const url = await new Promise((res, rej) => {
+    let buffered = "";
+    const onData = (chunk) => {
+      buffered += chunk.toString();
+      const m = buffered.match(/cxone-emulator listening on (http:\/\/\S+)/);
+      if (m) {
+        cleanup();
+        // `--host 0.0.0.0` (or `::`) listens everywhere; connect over loopback.
+        const u = new URL(m[1]);
+        if (u.hostname === "0.0.0.0" || u.hostname === "[::]") u.hostname = "127.0.0.1";
+        res(u.origin);
+      }
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      rej(new Error(`emulator did not report its address within ${timeoutMs} ms:\n${proc.output()}`));
+    }, timeoutMs);
+    proc.exited.then(({ code, signal }) => {
+      cleanup();
+      rej(new Error(`emulator exited (${signal ?? `exit ${code}`}) before listening:\n${proc.output()}`));
+    });
+    function cleanup() {
+      clearTimeout(timer);
+      proc.child.stdout.off("data", onData);
+    }
+    proc.child.stdout.on("data", onData);
+  }).catch(async (err) => {
+    await proc.stop();
+    throw err;
+  });
+  return { url, port: Number(new URL(url).port), stop: proc.stop, output: proc.output };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+
+let workerBuild;
+/**
+ * Builds the Worker once per test process (scripts/build-worker.sh returns at once when build/
+ * is fresh), so that each `wrangler dev` finds a fresh build and its [build] command is a no-op.
+ */
+export function buildWorker() {
+  workerBuild ??= run("build-worker", "bash", ["scripts/build-worker.sh"]);
+  return workerBuild;
+}
+
+function dotenvLine(key, value) {
+  value = String(value);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`bad secret name ${key}`);
+  if (/^[\w.:/+=,@%-]*$/.test(value)) return `${key}=${value}`;
+  if (value.includes("\n")) throw new Error(`secret ${key}: newlines are not supported`);
+  const quote = ["'", '"', "`"].find((q) => !value.includes(q));
+  if (!quote) throw new Error(`secret ${key}: contains every quote character`);
+  return `${key}=${quote}${value}${quote}`;
+}
+
+/**
+ * Starts the Worker with `wrangler dev` (workerd, local KV) on 127.0.0.1.
+ *
+ * - `vars`: overrides of wrangler.toml's [vars], passed as `--var KEY:VALUE`.
+ * - `secrets`: written to a temporary env file passed with `--env-file`, so the developer's
+ *   .dev.vars is NOT read (wrangler reads .dev.vars only when no --env-file is given). Omit to
+ *   use .dev.vars.example's demo values.
+ * - `port`: default a free port. `persistTo`: KV/cache state directory, default a fresh temporary
+ *   one (removed on stop), so tests never see each other's KV.
+ *
+ * Resolves to `{ url, port, stop(), output(), scheduled(cron) }` once GET /healthz answers 200.
+ * The Worker is built once per test process (buildWorker); wrangler's [build] command then finds
+ * build/ fresh and returns at once.
+ */
+export async function startWorker({
+  vars = {},
+  secrets,
+  port,
+  persistTo,
+  timeoutMs = 90_000,
+} = {}) {
+  await buildWorker();
+  port ??= await freePort();
+  const inspectorPort = await freePort();
+  const tmp = mkdtempSync(join(tmpdir(), "cxone-e2e-worker-"));
+  const envFile = join(tmp, "secrets.env");
+  secrets ??= {
+    CXONE_CLIENT_SECRET: "demo-secret",
+    PROXY_API_KEYS: "dev-key-1",
+    CALLBACK_SIGNING_SECRET: "whsec_Y3hvbmUtZGF0YS1hY3Rpb25zLWRlbW8tc2lnbmluZy1rZXktMzJi",
+  };
+  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => dotenvLine(k, v)).join("\n") + "\n");
+
+  const args = [
+    join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+    "dev",
+    "--local",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", persistTo ?? join(tmp, "state"),
+    "--env-file", envFile,
+    "--show-interactive-dev-session=false",
+    "--log-level", "log",
+  ];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+
+  const proc = spawnGroup("wrangler", process.execPath, args, {
+    env: { ...BASE_ENV, WRANGLER_LOG_PATH: join(tmp, "logs") },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await proc.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  proc.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`wrangler dev exited before /healthz answered:\n${proc.output()}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      const out = proc.output();
+      await stop();
+      throw new Error(`wrangler dev: /healthz did not answer 200 within ${timeoutMs} ms:\n${out}`);
+    }
+    await sleep(250);
+  }
+
+  return {
+    url,
+    port,
+    stop,
+    output: proc.output,
+    /** Fires the scheduled (Cron Trigger) handler once, as Cloudflare would for `cron`. */
+    async scheduled(cron = "* * * * *") {
+      const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}`);
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`/cdn-cgi/handler/scheduled answered ${res.status}: ${body}`);
+      return body;
+    },
+  };
+}
