@@ -93,8 +93,8 @@ rm -f "$stamp_file"
 printf '%s' "$stamp" >"$stamp_file.new"
 started=$(date +%s)
 # worker-build takes cargo options after its own; `--features worker` lands in `cargo build`.
-# CARGO_TERM_PROGRESS_WHEN=never keeps wrangler's log readable.
-CARGO_TERM_PROGRESS_WHEN=never worker-build "$profile" --features worker "${extra[@]}"
+# No progress bar nor anyhow backtrace (RUST_BACKTRACE=1 is often set): wrangler logs stay readable.
+RUST_BACKTRACE=0 CARGO_TERM_PROGRESS_WHEN=never worker-build "$profile" --features worker "${extra[@]}"
 [ -f "$OUT/index.js" ] && [ -f "$OUT/index_bg.wasm" ] || die "worker-build did not produce $OUT/index.js and $OUT/index_bg.wasm"
 mv "$stamp_file.new" "$stamp_file"
 log "built in $(( $(date +%s) - started ))s"

@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const VERBOSE = process.env.E2E_VERBOSE === "1";
 const CARGO_BIN = join(process.env.HOME ?? "/root", ".cargo/bin");
+/** @type {NodeJS.ProcessEnv} */
 const BASE_ENV = {
   ...process.env,
   PATH: `${CARGO_BIN}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
@@ -54,7 +55,13 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-/** Spawns `cmd` as the leader of a new process group; keeps the last 64 KiB of its output. */
+/**
+ * Spawns `cmd` as the leader of a new process group; keeps the last 64 KiB of its output.
+ * @param {string} name
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [options]
+ */
 function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT } = {}) {
   const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
@@ -104,7 +111,7 @@ export function freePort() {
     srv.unref();
     srv.once("error", rej);
     srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
+      const { port } = /** @type {import("node:net").AddressInfo} */ (srv.address());
       srv.close(() => res(port));
     });
   });
@@ -127,9 +134,19 @@ function emulatorBinary() {
 }
 
 /**
+ * @typedef {object} Started
+ * @property {string} url     e.g. http://127.0.0.1:40125 (no trailing slash)
+ * @property {number} port
+ * @property {() => Promise<void>} stop   kills the process group; idempotent
+ * @property {() => string} output        the last 64 KiB of stdout and stderr
+ */
+
+/**
  * Starts the CXone emulator. `port` defaults to 0 (the emulator picks one); `args` are extra
  * emulator arguments. Resolves to `{ url, port, stop(), output() }` once it prints
  * `cxone-emulator listening on http://127.0.0.1:PORT`.
+ * @param {{ port?: number, args?: string[], timeoutMs?: number }} [options]
+ * @returns {Promise<Started>}
  */
 export async function startEmulator({ port = 0, args = [], timeoutMs = 120_000 } = {}) {
   const bin = await emulatorBinary();
@@ -194,7 +211,8 @@ function dotenvLine(key, value) {
 /**
  * Starts the Worker with `wrangler dev` (workerd, local KV) on 127.0.0.1.
  *
- * - `vars`: overrides of wrangler.toml's [vars], passed as `--var KEY:VALUE`.
+ * - `vars`: overrides of wrangler.toml's [vars], passed as `--var KEY:VALUE`. PUBLIC_URL defaults
+ *   to this Worker's own URL.
  * - `secrets`: written to a temporary env file passed with `--env-file`, so the developer's
  *   .dev.vars is NOT read (wrangler reads .dev.vars only when no --env-file is given). Omit to
  *   use .dev.vars.example's demo values.
@@ -204,6 +222,9 @@ function dotenvLine(key, value) {
  * Resolves to `{ url, port, stop(), output(), scheduled(cron) }` once GET /healthz answers 200.
  * The Worker is built once per test process (buildWorker); wrangler's [build] command then finds
  * build/ fresh and returns at once.
+ * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
+ *           persistTo?: string, timeoutMs?: number }} [options]
+ * @returns {Promise<Started & { scheduled: (cron?: string) => Promise<string> }>}
  */
 export async function startWorker({
   vars = {},
@@ -236,12 +257,12 @@ export async function startWorker({
     "--show-interactive-dev-session=false",
     "--log-level", "log",
   ];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const url = `http://127.0.0.1:${port}`;
+  for (const [k, v] of Object.entries({ PUBLIC_URL: url, ...vars })) args.push("--var", `${k}:${v}`);
 
   const proc = spawnGroup("wrangler", process.execPath, args, {
     env: { ...BASE_ENV, WRANGLER_LOG_PATH: join(tmp, "logs") },
   });
-  const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await proc.stop();
     rmSync(tmp, { recursive: true, force: true });

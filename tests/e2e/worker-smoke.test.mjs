@@ -50,6 +50,7 @@ test("vars come from wrangler.toml and --var; secrets from the env file, never e
   assert.equal(body.vars.CXONE_BASE_URL, "http://127.0.0.1:1"); // --var override
   assert.equal(body.vars.MAX_POLL_SECONDS, "5"); // --var override
   assert.equal(body.vars.CXONE_CLIENT_ID, "demo-client"); // wrangler.toml
+  assert.equal(body.vars.PUBLIC_URL, worker.url); // the harness's default
   assert.deepEqual(body.secrets_set, {
     CXONE_CLIENT_SECRET: true,
     PROXY_API_KEYS: true,
