@@ -209,3 +209,4 @@ pub fn client(extra: Value) -> (Client<ScriptedUpstream, VirtualClock>, Scripted
 pub fn status(code: u16, body: Value) -> Result<HttpResponse, TransportFailure> {
     Ok(HttpResponse::json(code, &body))
 }
+pub mod native;

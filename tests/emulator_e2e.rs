@@ -1,0 +1,121 @@
+//! The driver over real HTTP against the real emulator (embedded, on a free loopback port).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cxone_data_actions::core::{ClientConfig, InvokeOptions};
+use cxone_data_actions::driver::{CallOptions, Client};
+use futures::executor::block_on;
+use serde_json::{json, Value};
+use support::native::{SystemClock, UreqTransport};
+
+/// Starts an emulator on its own runtime thread; it lives as long as the test process.
+fn emulator() -> String {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let config = cxone_emulator::Config { port: 0, ..cxone_emulator::Config::default() };
+            let server = cxone_emulator::start(config).await.expect("emulator starts");
+            tx.send(server.url().to_string()).expect("send url");
+            std::future::pending::<()>().await;
+            drop(server);
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("emulator url")
+}
+
+fn client(base: &str, extra: Value) -> Client<UreqTransport, SystemClock> {
+    let mut config = json!({"baseUrl": base, "clientId": "demo-client", "clientSecret": "demo-secret"});
+    if let (Some(target), Value::Object(more)) = (config.as_object_mut(), extra) {
+        target.extend(more);
+    }
+    let config = ClientConfig::from_json(&config.to_string()).expect("config");
+    Client::new(config, UreqTransport::default(), SystemClock, 7)
+}
+
+fn control(base: &str, path: &str, body: Value) -> Value {
+    let response = ureq::post(&format!("{base}/_emulator/{path}")).send_json(body).expect("control call");
+    response.into_json().unwrap_or(Value::Null)
+}
+
+fn stats(base: &str) -> Value {
+    ureq::get(&format!("{base}/_emulator/stats")).call().expect("stats").into_json().expect("json")
+}
+
+#[test]
+fn sync_invoke_over_real_http_and_one_request_when_warm() {
+    let base = emulator();
+    let client = client(&base, json!({}));
+    let result = block_on(client.invoke("lookup-customer", &json!({"customerId": 42, "includeHistory": "yes"}), InvokeOptions::default(), CallOptions::default())).expect("invoke");
+    assert_eq!(result.status, "completed");
+    assert!(result.invoke_id.is_some());
+    assert_eq!(result.outputs["customerId"], json!("42"));
+    let before = stats(&base);
+    block_on(client.invoke("lookup-customer", &json!({"customerId": "7"}), InvokeOptions::default(), CallOptions::default())).expect("warm invoke");
+    let after = stats(&base);
+    let total = |s: &Value| ["token", "definition", "invoke", "poll"].iter().map(|k| s["requests"][k].as_u64().unwrap_or(0)).sum::<u64>();
+    assert_eq!(total(&after) - total(&before), 1, "a warm sync invoke is exactly one upstream request");
+}
+
+#[test]
+fn async_invoke_polls_until_completed() {
+    let base = emulator();
+    let client = client(&base, json!({}));
+    let started = std::time::Instant::now();
+    let result = block_on(client.invoke("export-report", &json!({"reportName": "daily", "durationMs": 500}), InvokeOptions::default(), CallOptions::default())).expect("invoke");
+    assert_eq!(result.status, "completed");
+    assert!(result.polls >= 1);
+    assert!(result.outputs["rowCount"].is_i64() || result.outputs["rowCount"].is_u64());
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1_800), "a 0.5 s job is seen well before 3 s: {elapsed:?}");
+}
+
+#[test]
+fn rate_limited_action_recovers_with_both_retry_after_forms() {
+    let base = emulator();
+    let client = client(&base, json!({}));
+    let result = block_on(client.invoke("rate-limited", &json!({"customerId": "1"}), InvokeOptions::default(), CallOptions::default())).expect("recovers");
+    assert_eq!(result.status, "completed");
+    assert_eq!(stats(&base)["requests"]["invoke"], json!(3));
+}
+
+#[test]
+fn revoked_token_mid_poll_is_refreshed() {
+    let base = emulator();
+    let client = client(&base, json!({}));
+    let base_for_thread = base.clone();
+    let revoker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        control(&base_for_thread, "revoke-tokens", json!({}));
+    });
+    let result = block_on(client.invoke("export-report", &json!({"reportName": "r", "durationMs": 1200}), InvokeOptions::default(), CallOptions::default())).expect("invoke survives revocation");
+    revoker.join().expect("revoker");
+    assert_eq!(result.status, "completed");
+    assert_eq!(stats(&base)["requests"]["token"], json!(2));
+}
+
+#[test]
+fn errors_are_typed() {
+    let base = emulator();
+    let client = client(&base, json!({"poll": {"maxPollMs": 800}}));
+    let forbidden = block_on(client.get_action("restricted", None)).unwrap_err();
+    assert_eq!(forbidden.code(), "forbidden");
+    assert_eq!(block_on(client.get_action("no-such-action", None)).unwrap_err().code(), "not_found");
+    let failed = block_on(client.invoke("sync-fails", &json!({"customerId": "1"}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+    assert_eq!((failed.code(), failed.upstream_code()), ("execution_failed", Some("DOWNSTREAM_ERROR")));
+    let result = block_on(client.invoke("async-fails", &json!({}), InvokeOptions::default(), CallOptions::default())).expect("finished");
+    assert_eq!(result.into_completed().unwrap_err().code(), "execution_failed");
+    let timeout = block_on(client.invoke("never-finishes", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+    assert_eq!(timeout.code(), "timeout");
+    assert!(timeout.invoke_id().is_some());
+    let bad = client_with_secret(&base, "wrong");
+    assert_eq!(block_on(bad.get_action("lookup-customer", None)).unwrap_err().code(), "unauthorized");
+}
+
+fn client_with_secret(base: &str, secret: &str) -> Client<UreqTransport, SystemClock> {
+    client(base, json!({"clientSecret": secret}))
+}
