@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
-import { ROOT, startEmulator, startWorker, freePort } from "./harness.mjs";
+import { ROOT, startEmulator, startWorker, freePort } from "../e2e/harness.mjs";
 
 const API_KEY = "browser-key-1";
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
