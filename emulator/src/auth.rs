@@ -1,0 +1,327 @@
+//! OAuth 2.0 client-credentials token endpoint and bearer-token checks.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::errors::{json_response, ApiError};
+use crate::faults;
+use crate::state::{AppState, Scopes, SCOPE_EXECUTE, SCOPE_READ};
+use crate::stats::Route;
+
+/// An RFC 6749 error answer: `{"error":"...","error_description":"..."}`.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    basic_challenge: bool,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+            basic_challenge: false,
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn invalid_client(description: impl Into<String>, basic_challenge: bool) -> Self {
+        Self {
+            basic_challenge,
+            ..Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut response = json_response(
+            self.status,
+            &OAuthErrorBody {
+                error: self.error,
+                error_description: &self.description,
+            },
+        );
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.basic_challenge {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"cxone-emulator\""),
+            );
+        }
+        response
+    }
+}
+
+#[derive(Serialize)]
+struct TokenBody<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: &'a str,
+}
+
+/// The parameters of a token request.
+#[derive(Debug, Default)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request(
+            "Content-Type must be application/x-www-form-urlencoded",
+        ));
+    }
+    if std::str::from_utf8(body).is_err() {
+        return Err(OAuthError::invalid_request("the body is not valid UTF-8"));
+    }
+    let mut request = TokenRequest::default();
+    for (key, value) in form_urlencoded::parse(body) {
+        let slot = match key.as_ref() {
+            "grant_type" => &mut request.grant_type,
+            "client_id" => &mut request.client_id,
+            "client_secret" => &mut request.client_secret,
+            "scope" => &mut request.scope,
+            // RFC 6749 §3.2: unrecognised parameters are ignored.
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {key} is repeated"
+            )));
+        }
+        *slot = Some(value.into_owned());
+    }
+    Ok(request)
+}
+
+/// Client credentials from an `Authorization: Basic` header, if one is present.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || OAuthError::invalid_client("malformed Basic Authorization header", true);
+    let text = value.to_str().map_err(|_| bad())?;
+    let (scheme, encoded) = text.trim().split_once(' ').ok_or_else(bad)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(bad());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    let unescape = |s: &str| -> String {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), unescape(secret))))
+}
+
+/// Granted = requested ∩ {read, execute}; nothing requested grants both.
+fn grant(requested: Option<&str>) -> Result<Scopes, OAuthError> {
+    let words: Vec<&str> = requested
+        .unwrap_or("")
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Ok(Scopes::ALL);
+    }
+    let scopes = Scopes {
+        read: words.contains(&SCOPE_READ),
+        execute: words.contains(&SCOPE_EXECUTE),
+    };
+    if scopes.is_empty() {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            format!(
+                "none of the requested scopes is known; known scopes: {SCOPE_READ} {SCOPE_EXECUTE}"
+            ),
+        ));
+    }
+    Ok(scopes)
+}
+
+fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+    let request = parse_form(headers, body)?;
+    match request.grant_type.as_deref() {
+        None => return Err(OAuthError::invalid_request("grant_type is required")),
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("grant type {other:?} is not supported; use client_credentials"),
+            ))
+        }
+    }
+    let basic = basic_credentials(headers)?;
+    let (client_id, client_secret, via_basic) =
+        match (basic, request.client_id, request.client_secret) {
+            // A client_id in the body may repeat the Basic one; a second secret may not.
+            (Some((id, secret)), body_id, None) if body_id.as_ref().is_none_or(|b| *b == id) => {
+                (id, secret, true)
+            }
+            (Some(_), _, _) => {
+                return Err(OAuthError::invalid_request(
+                    "use either Basic authentication or body credentials, not both",
+                ))
+            }
+            (None, Some(id), Some(secret)) => (id, secret, false),
+            (None, _, _) => {
+                return Err(OAuthError::invalid_client(
+                    "client_id and client_secret are required",
+                    false,
+                ))
+            }
+        };
+    if client_id != state.settings.client_id || client_secret != state.settings.client_secret {
+        return Err(OAuthError::invalid_client(
+            "unknown client or wrong client secret",
+            via_basic,
+        ));
+    }
+    let scopes = grant(request.scope.as_deref())?;
+    let (token, lifetime) = state.issue_token(scopes);
+    let scope = scopes.to_scope_string();
+    let mut response = json_response(
+        StatusCode::OK,
+        &TokenBody {
+            access_token: &token,
+            token_type: "Bearer",
+            expires_in: lifetime,
+            scope: &scope,
+        },
+    );
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    state.stats.count(Route::Token, None);
+    faults::delay(&state.knobs()).await;
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return OAuthError::invalid_request(rejection.body_text()).into_response()
+        }
+    };
+    match issue(&state, &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn unauthorized(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    )
+}
+
+/// The scopes of the request's bearer token, or the 401 to answer.
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Scopes, ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = match (values.next(), values.next()) {
+        (None, _) => return Err(unauthorized("missing bearer token")),
+        (Some(_), Some(_)) => return Err(unauthorized("more than one Authorization header")),
+        (Some(value), None) => value,
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = text
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("malformed Authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unauthorized("the Authorization scheme must be Bearer"));
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(unauthorized("missing bearer token"));
+    }
+    state
+        .check_token(token)
+        .map_err(|problem| unauthorized(problem.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_intersected() {
+        assert_eq!(grant(None).ok(), Some(Scopes::ALL));
+        assert_eq!(grant(Some("  ")).ok(), Some(Scopes::ALL));
+        assert_eq!(
+            grant(Some("data-actions:read other")).ok(),
+            Some(Scopes {
+                read: true,
+                execute: false
+            })
+        );
+        assert_eq!(
+            grant(Some("data-actions:execute  data-actions:read")).ok(),
+            Some(Scopes::ALL)
+        );
+        assert!(grant(Some("admin")).is_err());
+    }
+
+    #[test]
+    fn repeated_parameters_are_malformed() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert!(parse_form(&headers, b"grant_type=a&grant_type=b").is_err());
+        let ok = parse_form(&headers, b"grant_type=client_credentials&scope=a+b&extra=1");
+        assert_eq!(ok.ok().and_then(|r| r.scope), Some("a b".to_owned()));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(parse_form(&headers, b"grant_type=client_credentials").is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! Fault injection: added latency, random 429/503 answers, and the `rate-limited` action's
+//! scripted 429s with both `Retry-After` forms.
+
+use std::time::{Duration, SystemTime};
+
+use axum::http::{header, HeaderValue, StatusCode};
+
+use crate::clock::http_date_after;
+use crate::errors::ApiError;
+use crate::knobs::Knobs;
+use crate::state::AppState;
+
+/// A fault the knobs inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    TooManyRequests,
+    Unavailable,
+}
+
+/// Which fault a uniform draw `u` in [0, 1) selects: [0, rate429) is a 429,
+/// [rate429, rate429 + rate503) a 503.
+pub fn select(knobs: &Knobs, u: f64) -> Option<Fault> {
+    if u < knobs.rate_429 {
+        Some(Fault::TooManyRequests)
+    } else if u < knobs.rate_429 + knobs.rate_503 {
+        Some(Fault::Unavailable)
+    } else {
+        None
+    }
+}
+
+/// Sleeps for the `latencyMs` knob.
+pub async fn delay(knobs: &Knobs) {
+    if knobs.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
+    }
+}
+
+/// Decides whether this `/api` request gets an injected fault, counting it. The RNG is only
+/// drawn from while a rate is set, so a seeded sequence is not disturbed by other traffic.
+pub fn inject(state: &AppState, knobs: &Knobs) -> Option<ApiError> {
+    if knobs.rate_429 <= 0.0 && knobs.rate_503 <= 0.0 {
+        return None;
+    }
+    match select(knobs, state.fault_draw())? {
+        Fault::TooManyRequests => {
+            state.stats.fault_429();
+            Some(
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE_LIMITED",
+                    "too many requests, retry later",
+                )
+                .with_header(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(knobs.retry_after_secs),
+                ),
+            )
+        }
+        Fault::Unavailable => {
+            state.stats.fault_503();
+            Some(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "the service is temporarily unavailable",
+            ))
+        }
+    }
+}
+
+/// The 429 of the `number`-th (1-based) throttled invoke of a `rate-limited` action: odd ones
+/// say `Retry-After: 1`, even ones give an HTTP date one second (rounded up) ahead.
+pub fn scripted_rate_limit(number: u64, now: SystemTime) -> ApiError {
+    let retry_after = if number % 2 == 1 {
+        HeaderValue::from_static("1")
+    } else {
+        HeaderValue::from_str(&http_date_after(now, 1)).unwrap_or(HeaderValue::from_static("1"))
+    };
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "the downstream CRM is throttling requests, retry later",
+    )
+    .with_header(header::RETRY_AFTER, retry_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_map_to_faults() {
+        let knobs = Knobs {
+            rate_429: 0.2,
+            rate_503: 0.3,
+            ..Knobs::default()
+        };
+        assert_eq!(select(&knobs, 0.0), Some(Fault::TooManyRequests));
+        assert_eq!(select(&knobs, 0.19), Some(Fault::TooManyRequests));
+        assert_eq!(select(&knobs, 0.2), Some(Fault::Unavailable));
+        assert_eq!(select(&knobs, 0.49), Some(Fault::Unavailable));
+        assert_eq!(select(&knobs, 0.5), None);
+        assert_eq!(select(&Knobs::default(), 0.0), None);
+    }
+
+    #[test]
+    fn scripted_retry_after_alternates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_777_500);
+        let first = scripted_rate_limit(1, now);
+        let second = scripted_rate_limit(2, now);
+        assert_eq!(first.headers[0].1, "1");
+        assert_eq!(second.headers[0].1, "Sun, 06 Nov 1994 08:49:39 GMT");
+        assert_eq!(first.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
