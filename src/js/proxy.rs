@@ -10,6 +10,10 @@
 //!
 //! Generic over the driver's [`Transport`] and [`Runtime`], so it is tested natively too.
 
+// `ErrorDetails` is what the bindings hand to JS; on 64-bit targets (native tests) it passes
+// clippy's 128-byte threshold for `Err` (on wasm32 it does not), and the error path is cold.
+#![allow(clippy::result_large_err)]
+
 use std::cell::RefCell;
 
 use serde_json::{json, Map, Value};
@@ -495,7 +499,7 @@ fn issue_from_value(value: &Value) -> ValidationIssue {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::http::TransportFailure;

@@ -6,25 +6,13 @@
 //! when the caller's signal fires. Failure messages name the method and URL, never headers or
 //! bodies (they carry the token and the client secret).
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::js_runtime::{header_pairs, method, AbortSignalHandle, Timer};
-use crate::core::{HttpRequest, HttpResponse, TransportFailure, TransportFailureKind};
+use super::js_runtime::{header_pairs, method, with_names, AbortSignalHandle, Timer};
+use crate::core::{HttpRequest, HttpResponse, Method, TransportFailure, TransportFailureKind};
 use crate::driver::{CancelSignal, Transport};
-
-/// Why the transport's own controller was aborted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AbortReason {
-    None,
-    Timeout,
-    Caller,
-}
 
 /// The transport over `fetch`.
 #[derive(Debug, Clone, Default)]
@@ -57,7 +45,7 @@ impl FetchTransport {
             Some(fetch) => (fetch.clone(), JsValue::UNDEFINED),
             None => {
                 let global = js_sys::global();
-                let fetch = method(&global, "fetch").ok_or_else(|| {
+                let fetch = with_names(|names| method(&global, &names.fetch)).ok_or_else(|| {
                     TransportFailure::new(TransportFailureKind::Network, "this platform has no global fetch; pass a `fetch` function")
                 })?;
                 (fetch, global.into())
@@ -65,24 +53,34 @@ impl FetchTransport {
         };
         let controller = new_abort_controller()
             .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "this platform has no AbortController"))?;
-        let controller_signal = Reflect::get(&controller, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
-        let abort = method(&controller, "abort")
-            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "AbortController without abort()"))?;
+        let controller_signal = with_names(|names| Reflect::get(&controller, &names.signal)).unwrap_or(JsValue::UNDEFINED);
+        let abort = with_names(|names| method(&controller, &names.abort))
+            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "AbortController without abort()"))?
+            .bind0(&controller);
 
-        // The timer and the caller's signal abort the same controller; `reason` tells which.
-        let reason = Rc::new(Cell::new(AbortReason::None));
-        let on_timeout = abort_callback(&controller, &abort, &reason, AbortReason::Timeout);
-        let on_caller = abort_callback(&controller, &abort, &reason, AbortReason::Caller);
-        let _timer = Timer::set(on_timeout.as_ref().unchecked_ref(), request.timeout_ms.max(1));
-        let _listener = signal.and_then(|s| s.on_abort(on_caller.as_ref().unchecked_ref()));
+        // The timer and the caller's signal abort the same controller (a bound JS function: no
+        // Rust closure to keep alive); which one fired is told apart afterwards.
+        let _timer = Timer::set(&abort, request.timeout_ms.max(1));
+        let _listener = signal.and_then(|s| s.on_abort(&abort));
 
-        // A fetch that ignores its signal still ends at the timeout: every await races this.
-        let aborted = Promise::new(&mut |_resolve: Function, reject: Function| {
-            if let Some(add) = method(&controller_signal, "addEventListener") {
-                let _ = add.call2(&controller_signal, &"abort".into(), &reject);
-            }
+        // The global fetch honours its signal; a supplied one might not, so its awaits also race
+        // the controller's abort.
+        let aborted = self.fetch.as_ref().map(|_| {
+            Promise::new(&mut |_resolve: Function, reject: Function| {
+                with_names(|names| {
+                    if let Some(add) = method(&controller_signal, &names.add_event_listener) {
+                        let _ = add.call2(&controller_signal, &names.abort, &reject);
+                    }
+                });
+            })
         });
-        let settle = |promise: &JsValue| JsFuture::from(Promise::race(&Array::of2(&Promise::resolve(promise), &aborted)));
+        let settle = |promise: &JsValue| {
+            let promise = Promise::resolve(promise);
+            JsFuture::from(match &aborted {
+                Some(aborted) => Promise::race(&Array::of2(&promise, aborted)),
+                None => promise,
+            })
+        };
 
         let init = request_init(&request, &controller_signal);
         let outcome = async {
@@ -90,15 +88,15 @@ impl FetchTransport {
                 .call2(&this, &JsValue::from_str(&request.url), &init)
                 .map_err(|e| ("fetch threw", e))?;
             let response = settle(&promise).await.map_err(|e| ("request failed", e))?;
-            let status = Reflect::get(&response, &"status".into())
+            let status = with_names(|names| Reflect::get(&response, &names.status))
                 .ok()
                 .and_then(|s| s.as_f64())
                 .filter(|s| (100.0..=999.0).contains(s))
                 .ok_or(("not a Response", JsValue::UNDEFINED))? as u16;
-            let headers = Reflect::get(&response, &"headers".into())
+            let headers = with_names(|names| Reflect::get(&response, &names.headers))
                 .map(|h| header_pairs(&h))
                 .unwrap_or_default();
-            let array_buffer = method(&response, "arrayBuffer").ok_or(("not a Response", JsValue::UNDEFINED))?;
+            let array_buffer = with_names(|names| method(&response, &names.array_buffer)).ok_or(("not a Response", JsValue::UNDEFINED))?;
             let buffer_promise = array_buffer.call0(&response).map_err(|e| ("reading the body failed", e))?;
             let buffer = settle(&buffer_promise)
                 .await
@@ -108,11 +106,12 @@ impl FetchTransport {
         .await;
 
         outcome.map_err(|(stage, error)| {
-            let caller_aborted = reason.get() == AbortReason::Caller || signal.is_some_and(CancelSignal::is_cancelled);
-            if reason.get() == AbortReason::Timeout && !caller_aborted {
-                TransportFailure::new(TransportFailureKind::Timeout, format!("{what}: no answer within {} ms", request.timeout_ms))
-            } else if caller_aborted {
+            let controller_aborted =
+                with_names(|names| Reflect::get(&controller_signal, &names.aborted)).ok().and_then(|a| a.as_bool()) == Some(true);
+            if signal.is_some_and(CancelSignal::is_cancelled) {
                 TransportFailure::new(TransportFailureKind::Aborted, format!("{what}: aborted by the caller"))
+            } else if controller_aborted {
+                TransportFailure::new(TransportFailureKind::Timeout, format!("{what}: no answer within {} ms", request.timeout_ms))
             } else {
                 TransportFailure::new(TransportFailureKind::Network, format!("{what}: {stage}: {}", describe_error(&error)))
             }
@@ -131,36 +130,30 @@ impl Transport<AbortSignalHandle> for FetchTransport {
 }
 
 fn new_abort_controller() -> Option<Object> {
-    let constructor: Function = Reflect::get(&js_sys::global(), &"AbortController".into()).ok()?.dyn_into().ok()?;
+    let constructor = with_names(|names| method(&js_sys::global(), &names.abort_controller))?;
     Reflect::construct(&constructor, &Array::new()).ok()?.dyn_into().ok()
-}
-
-/// A callback that records `why` (first reason wins) and aborts the controller.
-fn abort_callback(controller: &Object, abort: &Function, reason: &Rc<Cell<AbortReason>>, why: AbortReason) -> Closure<dyn FnMut()> {
-    let controller = controller.clone();
-    let abort = abort.clone();
-    let reason = Rc::clone(reason);
-    Closure::new(move || {
-        if reason.get() == AbortReason::None {
-            reason.set(why);
-        }
-        let _ = abort.call0(&controller);
-    })
 }
 
 /// `{method, headers, body, signal}`.
 fn request_init(request: &HttpRequest, signal: &JsValue) -> Object {
     let init = Object::new();
-    let _ = Reflect::set(&init, &"method".into(), &request.method.as_str().into());
     let headers = Object::new();
     for (name, value) in &request.headers {
         let _ = Reflect::set(&headers, &JsValue::from_str(name), &JsValue::from_str(value));
     }
-    let _ = Reflect::set(&init, &"headers".into(), &headers);
-    if let Some(body) = &request.body {
-        let _ = Reflect::set(&init, &"body".into(), &Uint8Array::from(body.as_slice()));
-    }
-    let _ = Reflect::set(&init, &"signal".into(), signal);
+    with_names(|names| {
+        let method = match request.method {
+            Method::Get => &names.get,
+            Method::Post => &names.post,
+            Method::Delete => &names.delete,
+        };
+        let _ = Reflect::set(&init, &names.method, method);
+        let _ = Reflect::set(&init, &names.headers, &headers);
+        if let Some(body) = &request.body {
+            let _ = Reflect::set(&init, &names.body, &Uint8Array::from(body.as_slice()));
+        }
+        let _ = Reflect::set(&init, &names.signal, signal);
+    });
     init
 }
 

@@ -13,6 +13,64 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::driver::{CancelSignal, Runtime};
 
+/// JS strings used on every request, made once per thread: turning a Rust string into a JS one
+/// costs a UTF-8 decode each time, and these are looked up several times per request.
+pub(crate) struct Names {
+    pub(crate) abort: JsValue,
+    pub(crate) aborted: JsValue,
+    pub(crate) abort_controller: JsValue,
+    pub(crate) add_event_listener: JsValue,
+    pub(crate) array_buffer: JsValue,
+    pub(crate) body: JsValue,
+    pub(crate) clear_timeout: JsValue,
+    pub(crate) fetch: JsValue,
+    pub(crate) headers: JsValue,
+    pub(crate) method: JsValue,
+    pub(crate) once: JsValue,
+    pub(crate) remove_event_listener: JsValue,
+    pub(crate) set_timeout: JsValue,
+    pub(crate) signal: JsValue,
+    pub(crate) status: JsValue,
+    pub(crate) get: JsValue,
+    pub(crate) post: JsValue,
+    pub(crate) delete: JsValue,
+}
+
+impl Names {
+    fn new() -> Self {
+        let s = JsValue::from_str;
+        Names {
+            abort: s("abort"),
+            aborted: s("aborted"),
+            abort_controller: s("AbortController"),
+            add_event_listener: s("addEventListener"),
+            array_buffer: s("arrayBuffer"),
+            body: s("body"),
+            clear_timeout: s("clearTimeout"),
+            fetch: s("fetch"),
+            headers: s("headers"),
+            method: s("method"),
+            once: s("once"),
+            remove_event_listener: s("removeEventListener"),
+            set_timeout: s("setTimeout"),
+            signal: s("signal"),
+            status: s("status"),
+            get: s("GET"),
+            post: s("POST"),
+            delete: s("DELETE"),
+        }
+    }
+}
+
+thread_local! {
+    static NAMES: Names = Names::new();
+}
+
+/// Runs `f` with the cached JS strings.
+pub(crate) fn with_names<T>(f: impl FnOnce(&Names) -> T) -> T {
+    NAMES.with(f)
+}
+
 /// The longest delay `setTimeout` takes (2^31 - 1 ms); longer sleeps are cut to it (the driver
 /// polls again and sleeps the rest).
 pub const MAX_TIMER_MS: u64 = 2_147_483_647;
@@ -40,17 +98,19 @@ impl AbortSignalHandle {
 
     /// Calls `listener` once when the signal fires; the returned guard removes it when dropped.
     pub fn on_abort(&self, listener: &Function) -> Option<AbortListener> {
-        let add = method(&self.signal, "addEventListener")?;
-        let options = Object::new();
-        let _ = Reflect::set(&options, &"once".into(), &JsValue::TRUE);
-        add.call3(&self.signal, &"abort".into(), listener, &options).ok()?;
-        Some(AbortListener { signal: self.signal.clone(), listener: listener.clone() })
+        with_names(|names| {
+            let add = method(&self.signal, &names.add_event_listener)?;
+            let options = Object::new();
+            let _ = Reflect::set(&options, &names.once, &JsValue::TRUE);
+            add.call3(&self.signal, &names.abort, listener, &options).ok()?;
+            Some(AbortListener { signal: self.signal.clone(), listener: listener.clone() })
+        })
     }
 }
 
 impl CancelSignal for AbortSignalHandle {
     fn is_cancelled(&self) -> bool {
-        Reflect::get(&self.signal, &"aborted".into())
+        with_names(|names| Reflect::get(&self.signal, &names.aborted))
             .ok()
             .and_then(|value| value.as_bool())
             .unwrap_or(false)
@@ -65,9 +125,11 @@ pub struct AbortListener {
 
 impl Drop for AbortListener {
     fn drop(&mut self) {
-        if let Some(remove) = method(&self.signal, "removeEventListener") {
-            let _ = remove.call2(&self.signal, &"abort".into(), &self.listener);
-        }
+        with_names(|names| {
+            if let Some(remove) = method(&self.signal, &names.remove_event_listener) {
+                let _ = remove.call2(&self.signal, &names.abort, &self.listener);
+            }
+        });
     }
 }
 
@@ -81,7 +143,7 @@ impl Timer {
     /// platform has no `setTimeout`.
     pub fn set(callback: &Function, ms: u64) -> Option<Timer> {
         let global = js_sys::global();
-        let set_timeout = method(&global, "setTimeout")?;
+        let set_timeout = with_names(|names| method(&global, &names.set_timeout))?;
         let delay = JsValue::from_f64(ms.min(MAX_TIMER_MS) as f64);
         let id = set_timeout.call2(&global, callback, &delay).ok()?;
         Some(Timer { id })
@@ -91,15 +153,20 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         let global = js_sys::global();
-        if let Some(clear) = method(&global, "clearTimeout") {
+        if let Some(clear) = with_names(|names| method(&global, &names.clear_timeout)) {
             let _ = clear.call1(&global, &self.id);
         }
     }
 }
 
 /// `object[name]` when it is a function.
-pub(crate) fn method(object: &JsValue, name: &str) -> Option<Function> {
-    Reflect::get(object, &name.into()).ok()?.dyn_into::<Function>().ok()
+pub(crate) fn method(object: &JsValue, name: &JsValue) -> Option<Function> {
+    let value = Reflect::get(object, name).ok()?;
+    if value.is_function() {
+        Some(value.unchecked_into())
+    } else {
+        None
+    }
 }
 
 /// The driver's runtime on a JS platform.
@@ -168,7 +235,7 @@ fn crypto_seed() -> Option<u64> {
     if crypto.is_undefined() || crypto.is_null() {
         return None;
     }
-    let get_random_values = method(&crypto, "getRandomValues")?;
+    let get_random_values = method(&crypto, &JsValue::from_str("getRandomValues"))?;
     let words = js_sys::Uint32Array::new_with_length(2);
     get_random_values.call1(&crypto, &words).ok()?;
     let mut out = [0u32; 2];
@@ -176,16 +243,21 @@ fn crypto_seed() -> Option<u64> {
     Some((u64::from(out[0]) << 32) | u64::from(out[1]))
 }
 
-/// `[name, value]` pairs of a `Headers` object (or anything iterable of pairs).
+/// `[name, value]` pairs of a `Headers` object (or anything iterable of pairs), read with two
+/// calls into JS (`Array.from(headers).flat()`) rather than several per header.
 pub(crate) fn header_pairs(headers: &JsValue) -> Vec<(String, String)> {
-    let Ok(Some(iterator)) = js_sys::try_iter(headers) else {
+    if !headers.is_object() {
         return Vec::new();
-    };
-    iterator
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pair: Array = entry.dyn_into().ok()?;
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
+    }
+    let flat = Array::from(headers).flat(1);
+    let length = flat.length();
+    let mut pairs = Vec::with_capacity((length / 2) as usize);
+    let mut index = 0;
+    while index + 1 < length {
+        if let (Some(name), Some(value)) = (flat.get(index).as_string(), flat.get(index + 1).as_string()) {
+            pairs.push((name, value));
+        }
+        index += 2;
+    }
+    pairs
 }

@@ -1,0 +1,102 @@
+// A consumer of the packed package: type-checked with `tsc --strict` against the hand-written
+// declarations, then run against the emulator (EMULATOR_URL).
+import {
+  DataActionsClient,
+  DataActionsError,
+  init,
+  type ActionDefinition,
+  type CallbackAck,
+  type DataActionsClientOptions,
+  type DataActionsErrorCode,
+  type InvocationResult,
+  type InvocationState,
+  type InvokeOptions,
+  type ProxyClientOptions,
+  type StatusEvent,
+} from 'cxone-data-actions';
+
+const url = process.env['EMULATOR_URL'];
+if (url === undefined || url === '') throw new Error('EMULATOR_URL is required');
+
+function describe(code: DataActionsErrorCode): string {
+  switch (code) {
+    case 'config':
+    case 'bad_input':
+    case 'validation':
+      return 'fix the call';
+    case 'unauthorized':
+    case 'forbidden':
+      return 'fix the credentials';
+    case 'not_found':
+      return 'no such thing';
+    case 'rate_limited':
+    case 'timeout':
+    case 'upstream':
+    case 'transport':
+      return 'try later';
+    case 'execution_failed':
+    case 'cancelled':
+      return 'it ended';
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+// Wrong shapes must not type-check.
+// @ts-expect-error clientId is required in direct mode
+const missingId: DataActionsClientOptions = { tenant: 'acme', clientSecret: 's' };
+// @ts-expect-error tenant and baseUrl are exclusive
+const both: DataActionsClientOptions = { tenant: 'a', baseUrl: 'https://x', clientId: 'i', clientSecret: 's' };
+// @ts-expect-error error codes are a closed set
+const badCode: DataActionsErrorCode = 'oops';
+const proxyOptions: ProxyClientOptions = { proxyUrl: 'https://proxy.example', apiKey: 'k', timeoutMs: 1000 };
+void [missingId, both, badCode, proxyOptions];
+
+await init();
+const client = new DataActionsClient({
+  baseUrl: url,
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  fetch: globalThis.fetch,
+  retry: { maxAttempts: 3 },
+  poll: { initialDelayMs: 100 },
+});
+const mode: 'direct' | 'proxy' = client.mode;
+
+const definition: ActionDefinition = await client.getAction('lookup-customer');
+const firstInput: string | undefined = definition.inputs[0]?.name;
+const coerced = client.validateInputs(definition, { customerId: 'C-9', maxResults: '3' });
+
+const statuses: string[] = [];
+const options: InvokeOptions = {
+  context: { agentId: 'a-1' },
+  signal: new AbortController().signal,
+  onStatus: (event: StatusEvent) => statuses.push(event.status),
+};
+const result: InvocationResult = await client.invoke('lookup-customer', { customerId: 'C-9' }, options);
+const tier = result.outputs['tier'];
+const state: InvocationState = await client.getInvocation('lookup-customer', result.invokeId ?? 'none');
+
+let caught: DataActionsErrorCode | undefined;
+try {
+  await client.invoke('lookup-customer', { customerId: 42, bogus: true });
+} catch (error) {
+  if (error instanceof DataActionsError) {
+    caught = error.code;
+    const parameters: string[] = error.issues.map((issue) => issue.parameter);
+    const status: number | undefined = error.status;
+    console.log(describe(error.code), parameters, status, error.retryable, error.invokeId ?? '-');
+  }
+}
+
+const ack: CallbackAck = client.handleCallback({ invokeId: result.invokeId ?? 'x', status: 'completed' });
+
+if (result.status !== 'completed' || typeof tier !== 'string' || state.status !== 'completed') {
+  throw new Error(`unexpected result ${JSON.stringify({ result, state })}`);
+}
+if (caught !== 'validation' || ack.callbackStatus !== 'SYNCED' || mode !== 'direct' || firstInput !== 'customerId') {
+  throw new Error(`unexpected ${JSON.stringify({ caught, ack, mode, firstInput })}`);
+}
+console.log(`consumer-check: ok (invokeId ${result.invokeId}, tier ${tier}, coerced ${JSON.stringify(coerced)})`);

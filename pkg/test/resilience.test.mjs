@@ -1,0 +1,111 @@
+// Recovery and its limits against the emulator: 429 with Retry-After, revoked and expiring
+// tokens mid-poll, per-request timeouts, and the invoke POST that is never repeated blindly.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+
+import { DataActionsClient, DataActionsError } from 'cxone-data-actions';
+import { directOptions, requestDelta, startEmulator } from './helpers/emulator.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+after(async () => {
+  await emulator?.stop();
+});
+beforeEach(async () => {
+  await emulator.reset();
+});
+
+test('rate-limited: two 429s with Retry-After are waited out, then the invoke completes', async () => {
+  await emulator.configure({ rateLimitedFirst: 2, retryAfterSecs: 1 });
+  const client = new DataActionsClient(directOptions(emulator.url));
+  await client.getAction('rate-limited');
+  const before = await emulator.stats();
+  const started = Date.now();
+  const result = await client.invoke('rate-limited', { customerId: 'C-9' });
+  const elapsed = Date.now() - started;
+  const after = await emulator.stats();
+  assert.equal(result.status, 'completed');
+  assert.equal(requestDelta(before, after).invoke, 3, 'two refused invokes, then the one that ran');
+  assert.ok(elapsed >= 1900, `Retry-After honoured: ${elapsed} ms`);
+});
+
+test('rate-limited beyond the retry policy: rate_limited, retryable, with retryAfterMs', async () => {
+  await emulator.configure({ rateLimitedFirst: 5, retryAfterSecs: 1 });
+  const client = new DataActionsClient(directOptions(emulator.url, { retry: { maxAttempts: 2 } }));
+  await assert.rejects(client.invoke('rate-limited', { customerId: 'C-9' }), (error) => {
+    assert.ok(error instanceof DataActionsError);
+    assert.equal(error.code, 'rate_limited');
+    assert.equal(error.status, 429);
+    assert.equal(error.retryable, true);
+    // The emulator alternates `Retry-After: 1` and an HTTP date about a second ahead.
+    assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 2000, `retryAfterMs ${error.retryAfterMs}`);
+    return true;
+  });
+});
+
+test('tokens revoked during polling: the client refreshes once and the invocation completes', async () => {
+  const client = new DataActionsClient(directOptions(emulator.url));
+  let revoked;
+  const before = await emulator.stats();
+  const result = await client.invoke('export-report', { reportName: 'r', durationMs: 1500 }, {
+    onStatus: (event) => {
+      if (event.status === 'running' && !revoked) revoked = emulator.revokeTokens();
+    },
+  });
+  await revoked;
+  const delta = requestDelta(before, await emulator.stats());
+  assert.equal(result.status, 'completed');
+  assert.ok(revoked, 'the revocation happened mid-poll');
+  assert.equal(delta.token, 2, 'one token before, one after the revocation');
+  assert.equal(delta.invoke, 1, 'the invoke itself was not repeated');
+});
+
+test('a short-lived token expiring mid-poll is replaced before it is refused', async () => {
+  // 61 s tokens are refreshed 60 s early, i.e. after 1 s.
+  await emulator.configure({ tokenLifetimeSecs: 61 });
+  const client = new DataActionsClient(directOptions(emulator.url));
+  const before = await emulator.stats();
+  const result = await client.invoke('export-report', { reportName: 'r', durationMs: 2500 });
+  const delta = requestDelta(before, await emulator.stats());
+  assert.equal(result.status, 'completed');
+  assert.ok(delta.token >= 2, `tokens fetched: ${delta.token}`);
+});
+
+test('a slow upstream hits the per-request timeout; GETs are retried, the invoke POST is not', async () => {
+  const client = new DataActionsClient(
+    directOptions(emulator.url, { timeoutMs: 300, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 } }),
+  );
+  await client.invoke('lookup-customer', { customerId: 'warm' });
+  await emulator.configure({ latencyMs: 1500 });
+  const before = await emulator.stats();
+  const started = Date.now();
+  const error = await client.invoke('lookup-customer', { customerId: 'slow' }).catch((e) => e);
+  const elapsed = Date.now() - started;
+  assert.ok(error instanceof DataActionsError);
+  assert.equal(error.code, 'transport');
+  assert.equal(error.retryable, false, 'the invoke may have run upstream');
+  assert.match(error.message, /300 ms/);
+  assert.ok(elapsed < 1000, `gave up after ${elapsed} ms`);
+  assert.equal(requestDelta(before, await emulator.stats()).invoke, 1, 'the invoke POST was sent once');
+
+  const fresh = new DataActionsClient(
+    directOptions(emulator.url, { timeoutMs: 200, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 } }),
+  );
+  const tokenError = await fresh.getAction('lookup-customer').catch((e) => e);
+  assert.equal(tokenError.code, 'transport');
+  assert.equal(tokenError.retryable, true);
+  assert.match(tokenError.message, /2 attempt/);
+});
+
+test('wrong credentials: unauthorized, and the secret appears nowhere in the error', async () => {
+  const secret = 'wrong-secret-a1b2c3d4';
+  const client = new DataActionsClient(directOptions(emulator.url, { clientSecret: secret }));
+  const error = await client.invoke('lookup-customer', { customerId: 'x' }).catch((e) => e);
+  assert.ok(error instanceof DataActionsError);
+  assert.equal(error.code, 'unauthorized');
+  assert.ok(!JSON.stringify(error).includes(secret));
+  assert.ok(!String(error.stack).includes(secret));
+  assert.ok(!error.message.includes(secret));
+});
