@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::audit::{audit_record, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
-use super::callback::{callback_audit, CallbackNotification};
+use super::callback::{acknowledge, callback_audit, callback_status_for, CallbackAck, CallbackNotification};
 use super::error::{DataActionsError, ErrorDetails};
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
+use super::proxy::schedule::poll_delay_ms;
 use super::time::format_rfc3339_millis;
 
 /// Where a proxied invocation stands.
@@ -121,6 +122,27 @@ pub fn request_fingerprint(action_id: &str, inputs: &Value, context: &Value) -> 
     payload_hash(&json!({"actionId": action_id, "inputs": inputs, "context": context}))
 }
 
+/// What a callback did to a record, and the answer to give the upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackOutcome {
+    /// Whether the record changed (and must be written).
+    pub changed: bool,
+    /// The answer.
+    pub ack: CallbackAck,
+}
+
+/// Poll errors that are about the proxy or the moment, not about the invocation.
+fn says_nothing_about_the_invocation(error: &DataActionsError) -> bool {
+    matches!(
+        error,
+        DataActionsError::Unauthorized { .. }
+            | DataActionsError::Forbidden { .. }
+            | DataActionsError::Config { .. }
+            | DataActionsError::RateLimited { .. }
+            | DataActionsError::Cancelled { by_upstream: false, .. }
+    )
+}
+
 /// The fields a new record needs.
 pub struct NewRecord<'a> {
     /// The proxy's id.
@@ -187,8 +209,78 @@ impl InvocationRecord {
         } else {
             self.upstream_status = Some(result.status.clone());
             self.updated_at_ms = now_ms;
+            self.next_poll_at_ms = now_ms.saturating_add(poll_delay_ms(self.poll_count));
         }
         true
+    }
+
+    /// Applies an error that ended the invoke itself after the upstream ran the action (a sync
+    /// action that failed): the record is failed (or cancelled), completed by the invoke.
+    pub fn apply_invoke_error(&mut self, error: &DataActionsError, now_ms: u64) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        let status = match error {
+            DataActionsError::Cancelled { by_upstream: true, .. } => RecordStatus::Cancelled,
+            _ => RecordStatus::Failed,
+        };
+        let details = error.clone().with_invoke_id(self.invoke_id.as_deref()).details();
+        self.finish(status, None, Some(details), CompletionSource::Invoke, None, now_ms);
+        true
+    }
+
+    /// Whether a pending record should be polled at `now_ms`: its next poll is due, or its
+    /// deadline has passed.
+    pub fn is_due(&self, now_ms: u64) -> bool {
+        !self.status.is_terminal() && (now_ms >= self.next_poll_at_ms || now_ms >= self.deadline_ms)
+    }
+
+    /// Applies the outcome of one poll, schedules the next one (backing off), and ends the record
+    /// at its deadline. Errors that say nothing about the invocation itself (the proxy's own
+    /// credentials refused, a missing scope, rate limiting, network trouble) keep it pending; an
+    /// upstream that no longer knows it fails it. Returns whether anything changed.
+    pub fn apply_poll_outcome(&mut self, outcome: &Result<InvocationStatus, DataActionsError>, now_ms: u64) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        let delay = poll_delay_ms(self.poll_count.saturating_add(1));
+        let changed = match outcome {
+            Ok(status) => self.apply_status(status, delay, now_ms),
+            Err(error) if self.invoke_id.is_some() && !says_nothing_about_the_invocation(error) => self.apply_error(error, delay, now_ms),
+            Err(_) => {
+                self.poll_count = self.poll_count.saturating_add(1);
+                self.next_poll_at_ms = now_ms.saturating_add(delay);
+                self.updated_at_ms = now_ms;
+                true
+            }
+        };
+        self.expire_if_due(now_ms) || changed
+    }
+
+    /// Applies a completion callback and answers it. A callback for another upstream invocation
+    /// is refused; a duplicate or late one changes nothing and gets the first answer back.
+    pub fn accept_callback(&mut self, notification: &CallbackNotification, now_ms: u64) -> Result<CallbackOutcome, DataActionsError> {
+        if self.invoke_id.as_deref().is_some_and(|known| known != notification.invoke_id) {
+            return Err(DataActionsError::BadInput { message: "the callback's invokeId is not this invocation's".into() });
+        }
+        let changed = self.apply_callback(notification, now_ms);
+        Ok(CallbackOutcome { changed, ack: self.callback_ack(notification, !changed, now_ms) })
+    }
+
+    /// The answer to a callback. A terminal record answers what its end was, whatever the
+    /// callback says: `SYNCED` for completed, `PROCESSED` otherwise, with the record's audit line
+    /// and completion time, so every later callback gets the first answer back. A pending record
+    /// acknowledges the (non-final) notification itself.
+    pub fn callback_ack(&self, notification: &CallbackNotification, duplicate: bool, now_ms: u64) -> CallbackAck {
+        match (self.status.is_terminal(), &self.audit, self.completed_at_ms) {
+            (true, Some(audit), Some(at)) => CallbackAck {
+                callback_status: callback_status_for(self.status.as_str()).to_string(),
+                audit_log: audit.to_line(),
+                processed_at: format_rfc3339_millis(at),
+                duplicate,
+            },
+            _ => CallbackAck { duplicate, ..acknowledge(notification, now_ms) },
+        }
     }
 
     /// Applies a status report; `next_poll_in_ms` schedules the next poll of a pending record.
@@ -472,5 +564,87 @@ mod tests {
         assert!(!r.callback_token_matches("cap-tokem"));
         assert!(!serde_json::to_string(&r).unwrap_or_default().contains("cap-token"));
         assert_eq!(r.request_hash, request_fingerprint("export-report", &json!({"reportName": "r"}), &json!({})));
+    }
+
+    #[test]
+    fn a_pending_answer_schedules_the_first_poll_and_polls_back_off() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        assert_eq!(r.next_poll_at_ms, 3_010);
+        assert!(!r.is_due(3_009) && r.is_due(3_010));
+        let running = InvocationStatus { invoke_id: "up-1".into(), status: "running".into(), outputs: Map::new(), errors: vec![] };
+        assert!(r.apply_poll_outcome(&Ok(running.clone()), 3_010));
+        assert_eq!((r.poll_count, r.next_poll_at_ms), (1, 7_010));
+        assert!(r.apply_poll_outcome(&Ok(running), 7_010));
+        assert_eq!((r.poll_count, r.next_poll_at_ms), (2, 15_010));
+        let refused = DataActionsError::Unauthorized { status: 401, upstream_code: None, message: "no".into() };
+        assert!(r.apply_poll_outcome(&Err(refused), 15_010));
+        assert_eq!(r.status, RecordStatus::Pending, "the proxy's credentials say nothing about the invocation");
+        let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
+        assert!(r.apply_poll_outcome(&Err(gone), 20_000));
+        assert_eq!((r.status, r.completed_by), (RecordStatus::Failed, Some(CompletionSource::Poll)));
+    }
+
+    #[test]
+    fn a_poll_past_the_deadline_times_out() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        assert!(r.is_due(61_000));
+        let running = InvocationStatus { invoke_id: "up-1".into(), status: "running".into(), outputs: Map::new(), errors: vec![] };
+        assert!(r.apply_poll_outcome(&Ok(running), 61_000));
+        assert_eq!((r.status, r.completed_by), (RecordStatus::TimedOut, Some(CompletionSource::Deadline)));
+        assert!(!r.is_due(u64::MAX));
+    }
+
+    #[test]
+    fn a_failed_sync_invoke_is_recorded_as_failed_by_the_invoke() {
+        let mut r = record();
+        let error = DataActionsError::ExecutionFailed {
+            status: Some(500),
+            invoke_id: None,
+            upstream_code: Some("DOWNSTREAM_ERROR".into()),
+            message: "CRM returned 500".into(),
+            errors: vec![],
+        };
+        assert!(r.apply_invoke_error(&error, 1_050));
+        assert_eq!((r.status, r.completed_by), (RecordStatus::Failed, Some(CompletionSource::Invoke)));
+        assert_eq!(r.public_view()["error"]["upstreamCode"], "DOWNSTREAM_ERROR");
+        assert!(!r.apply_invoke_error(&error, 2_000));
+    }
+
+    #[test]
+    fn callbacks_are_answered_from_the_record() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        let running = parse_notification(json!({"invokeId": "up-1", "status": "running"})).unwrap();
+        let first = r.accept_callback(&running, 1_500).unwrap();
+        assert!(first.changed && !first.ack.duplicate);
+        assert_eq!(first.ack.callback_status, "PROCESSED");
+        let done = parse_notification(json!({"invokeId": "up-1", "status": "completed", "outputs": {"rows": 3}})).unwrap();
+        let finished = r.accept_callback(&done, 2_000).unwrap();
+        assert!(finished.changed && !finished.ack.duplicate);
+        assert_eq!(finished.ack.callback_status, "SYNCED");
+        assert_eq!(finished.ack.processed_at, "1970-01-01T00:00:02.000Z");
+        let again = r.accept_callback(&done, 9_000).unwrap();
+        assert!(!again.changed && again.ack.duplicate);
+        assert_eq!((&again.ack.audit_log, &again.ack.processed_at), (&finished.ack.audit_log, &finished.ack.processed_at));
+        let late_failure = parse_notification(json!({"invokeId": "up-1", "status": "failed"})).unwrap();
+        assert_eq!(r.accept_callback(&late_failure, 9_500).unwrap().ack.callback_status, "SYNCED");
+        let other = parse_notification(json!({"invokeId": "up-2", "status": "completed"})).unwrap();
+        assert_eq!(r.accept_callback(&other, 9_600).unwrap_err().code(), "bad_input");
+        assert_eq!(r.status, RecordStatus::Completed);
+    }
+
+    #[test]
+    fn a_late_callback_after_a_poll_gets_the_polls_end() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        let failed = InvocationStatus { invoke_id: "up-1".into(), status: "failed".into(), outputs: Map::new(), errors: vec![] };
+        r.apply_poll_outcome(&Ok(failed), 4_000);
+        let late = parse_notification(json!({"invokeId": "up-1", "status": "failed"})).unwrap();
+        let outcome = r.accept_callback(&late, 5_000).unwrap();
+        assert!(!outcome.changed && outcome.ack.duplicate);
+        assert_eq!(outcome.ack.callback_status, "PROCESSED");
+        assert_eq!(outcome.ack.processed_at, "1970-01-01T00:00:04.000Z");
     }
 }

@@ -1,17 +1,165 @@
-//! JSON responses shared by every route.
+//! JSON answers, the error answer `{error: {...}}` (the core's `ErrorDetails`), and reading
+//! requests (bodies with a size limit, query parameters, headers).
 
 use serde::Serialize;
-use serde_json::json;
-use worker::{Response, Result};
+use serde_json::{json, Value};
+use worker::{Headers, Request, Response};
 
-/// A JSON response with the given status and `cache-control: no-store`.
-pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
-    let resp = Response::from_json(body)?.with_status(status);
-    resp.headers().set("cache-control", "no-store")?;
-    Ok(resp)
+use crate::core::error::{DataActionsError, ErrorDetails};
+use crate::core::proxy::request::MAX_BODY_BYTES;
+use crate::core::proxy::settings::SettingProblem;
+use crate::core::proxy::status::{error_body, http_status, retry_after_seconds};
+
+/// An error answer: status, body and an optional `Retry-After`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// `{error: {code, message, ...}}`.
+    pub body: Value,
+    /// Seconds for `Retry-After`.
+    pub retry_after_s: Option<u64>,
+    /// Extra headers (e.g. `WWW-Authenticate`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
-/// The error envelope: `{"error":{"code":"...","message":"..."}}`.
-pub fn error(status: u16, code: &str, message: &str) -> Result<Response> {
-    json(status, &json!({ "error": { "code": code, "message": message } }))
+impl From<DataActionsError> for ApiError {
+    fn from(error: DataActionsError) -> Self {
+        ApiError { status: http_status(&error), body: error_body(&error.details()), retry_after_s: retry_after_seconds(&error), headers: Vec::new() }
+    }
+}
+
+impl ApiError {
+    /// An error of the proxy itself (not from the core's taxonomy of upstream errors).
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        let details = ErrorDetails {
+            code: code.to_string(),
+            message: message.into(),
+            status: Some(status),
+            retryable: matches!(status, 429 | 503),
+            upstream_code: None,
+            invoke_id: None,
+            issues: Vec::new(),
+            retry_after_ms: None,
+            missing_scope: None,
+            field: None,
+        };
+        ApiError { status, body: error_body(&details), retry_after_s: None, headers: Vec::new() }
+    }
+
+    /// 400 `bad_input`.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        ApiError::from(DataActionsError::BadInput { message: message.into() })
+    }
+
+    /// 401 `unauthorized` (the caller's credentials, not the upstream's).
+    pub fn unauthorized(message: &str) -> Self {
+        ApiError::new(401, "unauthorized", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(404, "not_found", message)
+    }
+
+    /// 503 `config`, listing every problem.
+    pub fn misconfigured(problems: &[SettingProblem]) -> Self {
+        let names: Vec<&str> = problems.iter().map(|p| p.setting.as_str()).collect();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        let mut error = ApiError::new(503, "config", format!("the Worker is misconfigured: {}", messages.join("; ")));
+        if let Some(object) = error.body.get_mut("error").and_then(Value::as_object_mut) {
+            object.insert("field".into(), json!(names.first()));
+            object.insert("problems".into(), json!(problems));
+        }
+        error
+    }
+
+    /// 503 for storage (KV) failures: retryable.
+    pub fn storage(message: &str) -> Self {
+        let mut error = ApiError::new(503, "unavailable", format!("storage is unavailable: {message}"));
+        error.retry_after_s = Some(1);
+        error
+    }
+
+    /// The error's `code`.
+    pub fn code(&self) -> &str {
+        self.body.pointer("/error/code").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The error's `message`.
+    pub fn message(&self) -> &str {
+        self.body.pointer("/error/message").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Sets the HTTP status (and the status shown in the body).
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        if let Some(object) = self.body.get_mut("error").and_then(Value::as_object_mut) {
+            object.insert("status".into(), json!(status));
+        }
+        self
+    }
+
+    /// Adds a header to the answer.
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    /// The answer.
+    pub fn into_response(self) -> Response {
+        let mut headers = self.headers;
+        if let Some(seconds) = self.retry_after_s {
+            headers.push(("retry-after", seconds.to_string()));
+        }
+        json_response(self.status, &self.body, &headers)
+    }
+}
+
+/// A JSON answer with `cache-control: no-store` and the given extra headers.
+pub fn json_response<T: Serialize>(status: u16, body: &T, extra: &[(&'static str, String)]) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json; charset=utf-8");
+    let _ = headers.set("cache-control", "no-store");
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
+    Response::builder().with_status(status).with_headers(headers).fixed(bytes)
+}
+
+/// An empty answer (a preflight's 204).
+pub fn empty_response(status: u16, extra: &[(&'static str, String)]) -> Response {
+    let headers = Headers::new();
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
+    Response::builder().with_status(status).with_headers(headers).fixed(Vec::new())
+}
+
+/// A request header.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// A query parameter (the first of that name).
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    let url = req.url().ok()?;
+    url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+}
+
+/// The body, at most [`MAX_BODY_BYTES`] (413 beyond, checked against `Content-Length` before
+/// reading when there is one).
+pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::new(413, "bad_input", format!("the body is larger than {MAX_BODY_BYTES} bytes"));
+    if let Some(length) = header(req, "content-length").and_then(|l| l.trim().parse::<u64>().ok()) {
+        if length > MAX_BODY_BYTES as u64 {
+            return Err(too_large());
+        }
+    }
+    let body = req.bytes().await.map_err(|_| ApiError::bad_input("the request body could not be read"))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(body)
 }

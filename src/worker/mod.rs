@@ -1,43 +1,51 @@
-//! The Cloudflare Worker shell (feature `worker`).
+//! The Cloudflare Worker shell (feature `worker`): the proxy's HTTP API over the driver, with
+//! invocation records in KV, caller authentication, completion callbacks and a Cron Trigger.
 //!
-//! Minimal for now: it proves the build pipeline (`scripts/build-worker.sh`, `wrangler dev`) and
-//! the bindings from `wrangler.toml` (vars, secrets, the `DATA_ACTIONS_KV` namespace and the Cron
-//! Trigger). The data-action routes are added on top of [`routes::route`].
+//! The rules live in the core (`core::proxy` for settings, request shapes, statuses, CORS and the
+//! poll schedule; `core::record` for the invocation record's transitions); this module moves
+//! values between them and the platform, one concern per file:
 //!
-//! - `fetch`: [`routes::route`] answers every request; errors become JSON, never a bare 500.
-//! - `scheduled`: records the time of the last Cron Trigger in KV under
-//!   [`kv::LAST_SCHEDULED_KEY`], readable through `GET /debug/kv/{key}`.
+//! - [`routes`]: dispatch, CORS, caller auth, the access log line;
+//! - [`health`], [`actions`], [`invoke`], [`invocations`], [`callbacks`]: the routes;
+//! - [`follow`]: polling pending invocations (after a 202, for `?wait=`, and for [`cron`]);
+//! - [`store`]: invocation records in KV; [`kv`]: typed KV access; [`token`]: the shared token;
+//! - [`isolate`]: the per-isolate driver client; [`app`]: what a request works with;
+//! - [`lock`], [`wake`]: per-invocation ordering and wake-ups within the isolate;
+//! - [`env`], [`http`], [`log`], [`random`]: settings, responses, JSON logs, random ids.
+//!
+//! Nothing here panics: every failure becomes a JSON error answer or a log line.
 
-mod config;
+mod actions;
+mod app;
+mod callbacks;
+mod cron;
+mod env;
+mod follow;
+mod health;
 mod http;
+mod invocations;
+mod invoke;
+mod isolate;
 mod kv;
+mod lock;
+mod log;
+mod random;
 mod routes;
+mod store;
+mod token;
+mod wake;
 
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
 /// The name of the KV namespace binding in `wrangler.toml`.
 pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    match routes::route(req, &env).await {
-        Ok(resp) => Ok(resp),
-        Err(err) => {
-            worker::console_error!("unhandled error: {err}");
-            http::error(500, "internal", "internal error")
-        }
-    }
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    Ok(routes::handle(req, env, ctx).await)
 }
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let now_ms = worker::Date::now().as_millis();
-    let record = serde_json::json!({
-        "cron": event.cron(),
-        "scheduled_time_ms": event.schedule() as u64,
-        "ran_at_ms": now_ms,
-    });
-    if let Err(err) = kv::put_json(&env, kv::LAST_SCHEDULED_KEY, &record).await {
-        worker::console_error!("scheduled: cannot record the run in KV: {err}");
-    }
+    cron::run(&event.cron(), &env).await;
 }

@@ -1,98 +1,174 @@
-//! Request routing.
+//! Dispatch: the route table, CORS, caller authentication and one access-log line per request.
 //!
-//! - `GET /healthz`: `{"status":"ok"}`.
-//! - `GET /debug/kv/{key}`: reads a `debug:`-prefixed key from `DATA_ACTIONS_KV`
-//!   (`{"key":...,"value":...}`, `value` is `null` when absent), proving the KV binding.
-//! - `GET /debug/config`: which settings are present (secret values are never returned).
-//! - anything else: 404 `{"error":{"code":"not_found",...}}`; a known path with another method
-//!   gets 405 `method_not_allowed`.
+//! | route                                   | auth    |
+//! |-----------------------------------------|---------|
+//! | `GET /healthz`                          | none    |
+//! | `GET /v1/actions/{actionId}`            | API key |
+//! | `POST /v1/actions/{actionId}/validate`  | API key |
+//! | `POST /v1/actions/{actionId}/invoke`    | API key |
+//! | `GET /v1/invocations/{invocationId}`    | API key |
+//! | `POST /v1/callbacks/{invocationId}/{token}` | the capability token (+ signature) |
+//!
+//! `OPTIONS` answers CORS preflights for the origins in `ALLOWED_ORIGINS`; other origins get no
+//! CORS headers at all.
 
 use serde_json::json;
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Context, Env, Method, Request, Response};
 
-use super::{config, http, kv};
+use super::app::App;
+use super::env::read_settings;
+use super::http::{empty_response, header, ApiError};
+use super::log::Log;
+use super::random::request_id;
+use super::{actions, callbacks, health, invocations, invoke};
+use crate::core::auth::{api_key_matches, bearer_token};
+use crate::core::proxy::cors::{allowed_origin, cors_headers};
+use crate::core::proxy::request::redact_path;
+use crate::core::proxy::settings::{ProxySettings, SettingProblem};
+use crate::driver::Runtime;
+use crate::transport::js_runtime::JsRuntime;
 
-const VARS: &[&str] = &[
-    "CXONE_BASE_URL",
-    "CXONE_CLIENT_ID",
-    "PUBLIC_URL",
-    "ALLOWED_ORIGINS",
-    "MAX_POLL_SECONDS",
-];
-const SECRETS: &[&str] = &["CXONE_CLIENT_SECRET", "PROXY_API_KEYS", "CALLBACK_SIGNING_SECRET"];
+/// Who may call a route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone.
+    Public,
+    /// Callers with an API key.
+    ApiKey,
+    /// The upstream, with a capability URL.
+    Capability,
+}
 
-pub async fn route(req: Request, env: &Env) -> Result<Response> {
+/// A matched route.
+enum Route<'a> {
+    Health,
+    Definition(&'a str),
+    Validate(&'a str),
+    Invoke(&'a str),
+    Invocation(&'a str),
+    Callback(&'a str, &'a str),
+}
+
+impl Route<'_> {
+    fn access(&self) -> Access {
+        match self {
+            Route::Health => Access::Public,
+            Route::Callback(..) => Access::Capability,
+            _ => Access::ApiKey,
+        }
+    }
+}
+
+/// The route for a path and method: `Err(404)` for unknown paths, `Err(405)` for a known path
+/// with another method.
+fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
+    let get = matches!(method, Method::Get | Method::Head);
+    let post = matches!(method, Method::Post);
+    let (route, allowed) = match segments {
+        ["healthz"] => (Route::Health, get),
+        ["v1", "actions", id] => (Route::Definition(id), get),
+        ["v1", "actions", id, "validate"] => (Route::Validate(id), post),
+        ["v1", "actions", id, "invoke"] => (Route::Invoke(id), post),
+        ["v1", "invocations", id] => (Route::Invocation(id), get),
+        ["v1", "callbacks", id, token] => (Route::Callback(id, token), post),
+        _ => return Err(ApiError::not_found("no such route")),
+    };
+    if allowed {
+        Ok(route)
+    } else {
+        let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_)) { "GET, HEAD, OPTIONS" } else { "POST, OPTIONS" };
+        Err(ApiError::new(405, "method_not_allowed", format!("{} is not allowed here (allowed: {allow})", method.as_ref())).with_header("allow", allow))
+    }
+}
+
+/// Answers one request; never fails (errors become JSON answers).
+pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
+    let started = JsRuntime::new().now_ms();
+    let request_id = request_id();
+    let log = Log::new(&request_id);
     let method = req.method();
     let path = req.path();
-    let get = matches!(method, Method::Get | Method::Head);
+    let settings = read_settings(&env);
+    let origin = header(&req, "origin");
+    let cors_origin = settings.as_ref().ok().and_then(|s| allowed_origin(&s.allowed_origins, origin.as_deref())).map(str::to_string);
 
-    if path == "/healthz" {
-        return if get {
-            http::json(200, &json!({ "status": "ok" }))
-        } else {
-            method_not_allowed(&method, &path)
+    let mut response = if method == Method::Options {
+        preflight(cors_origin.as_deref(), origin.is_some())
+    } else {
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let outcome = match route(&method, &segments) {
+            Ok(route) => serve(route, &mut req, &env, &ctx, &log, settings).await,
+            Err(error) => Err(error),
         };
-    }
-    if path == "/debug/config" {
-        return if get { debug_config(env) } else { method_not_allowed(&method, &path) };
-    }
-    if let Some(key) = path.strip_prefix("/debug/kv/") {
-        return if get { debug_kv(env, key).await } else { method_not_allowed(&method, &path) };
-    }
-    http::error(404, "not_found", &format!("no route for {method} {path}"))
-}
-
-fn method_not_allowed(method: &Method, path: &str) -> Result<Response> {
-    http::error(405, "method_not_allowed", &format!("{method} is not allowed on {path}"))
-}
-
-async fn debug_kv(env: &Env, raw_key: &str) -> Result<Response> {
-    let key = percent_decode(raw_key);
-    if !key.starts_with(kv::DEBUG_PREFIX) {
-        return http::error(
-            403,
-            "forbidden",
-            &format!("only keys starting with {:?} can be read here", kv::DEBUG_PREFIX),
-        );
-    }
-    let value = kv::get_text(env, &key).await?;
-    // Show JSON values as JSON, anything else as a string.
-    let value = value.map(|text| {
-        serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text))
-    });
-    http::json(200, &json!({ "key": key, "value": value }))
-}
-
-fn debug_config(env: &Env) -> Result<Response> {
-    let vars: serde_json::Map<String, serde_json::Value> = VARS
-        .iter()
-        .map(|name| (name.to_string(), json!(config::var(env, name))))
-        .collect();
-    let secrets: serde_json::Map<String, serde_json::Value> = SECRETS
-        .iter()
-        .map(|name| (name.to_string(), json!(config::has_secret(env, name))))
-        .collect();
-    http::json(200, &json!({ "vars": vars, "secrets_set": secrets }))
-}
-
-/// Decodes `%XX` escapes (keys such as `debug:x` arrive as `debug%3Ax` from some clients).
-fn percent_decode(s: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
+        match outcome {
+            Ok(response) => response,
+            Err(error) => {
+                if error.status >= 500 {
+                    log.warn("request failed", json!({ "status": error.status, "code": error.code(), "error": error.message() }));
+                }
+                error.into_response()
             }
         }
-        out.push(bytes[i]);
-        i += 1;
+    };
+
+    let headers = response.headers_mut();
+    let _ = headers.set("x-request-id", &request_id);
+    if origin.is_some() {
+        let _ = headers.append("vary", "Origin");
     }
-    String::from_utf8_lossy(&out).into_owned()
+    if let (Some(origin), false) = (cors_origin.as_deref(), method == Method::Options) {
+        for (name, value) in cors_headers(origin, false) {
+            let _ = headers.set(name, &value);
+        }
+    }
+    log.info(
+        "request",
+        json!({
+            "method": method.as_ref(),
+            "path": redact_path(&path),
+            "status": response.status_code(),
+            "ms": JsRuntime::new().now_ms().saturating_sub(started),
+        }),
+    );
+    response
+}
+
+/// `OPTIONS`: a preflight from an allowed origin gets the CORS headers; one from another origin
+/// gets 403 without them; a plain `OPTIONS` gets the methods.
+fn preflight(cors_origin: Option<&str>, has_origin: bool) -> Response {
+    match (cors_origin, has_origin) {
+        (Some(origin), _) => empty_response(204, &cors_headers(origin, true)),
+        (None, true) => ApiError::new(403, "forbidden", "this origin is not allowed").into_response(),
+        (None, false) => empty_response(204, &[("allow", "GET, HEAD, POST, OPTIONS".to_string())]),
+    }
+}
+
+/// Runs a matched route: settings and authentication first.
+async fn serve(
+    route: Route<'_>,
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+    log: &Log,
+    settings: Result<ProxySettings, Vec<SettingProblem>>,
+) -> Result<Response, ApiError> {
+    if let Route::Health = route {
+        return Ok(health::healthz(&settings));
+    }
+    let settings = settings.map_err(|problems| ApiError::misconfigured(&problems))?;
+    let authorization = header(req, "authorization");
+    if route.access() == Access::ApiKey && !api_key_matches(&settings.api_keys, authorization.as_deref()) {
+        let message = if authorization.is_some() { "the API key is not valid" } else { "an API key is required: Authorization: Bearer <key>" };
+        return Err(ApiError::unauthorized(message).with_header("www-authenticate", "Bearer"));
+    }
+    let caller = bearer_token(authorization.as_deref()).unwrap_or_default().to_string();
+    let app = App::new(settings, env, log.clone()).map_err(|e| ApiError::storage(&e.0))?;
+    match route {
+        Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
+        Route::Definition(id) => actions::definition(&app, id).await,
+        Route::Validate(id) => actions::validate(&app, req, id).await,
+        Route::Invoke(id) => invoke::invoke(&app, ctx, req, id, &caller).await,
+        Route::Invocation(id) => invocations::get(&app, req, id).await,
+        Route::Callback(id, token) => callbacks::handle(&app, req, id, token).await,
+    }
 }

@@ -12,7 +12,7 @@
 //                        then target/debug/cxone-emulator)
 //   E2E_VERBOSE=1        echo the children's output to stderr as it arrives
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -198,6 +198,26 @@ export function buildWorker() {
   return workerBuild;
 }
 
+/**
+ * wrangler.toml without its [build] section and with an absolute `main`, written to `dir`: the
+ * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
+ * which other work may touch while the tests run) nor restart the Worker mid-test.
+ */
+function testConfig(dir) {
+  const lines = readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n");
+  const out = [];
+  let skipping = false;
+  for (const line of lines) {
+    const section = line.match(/^\s*\[\[?([^\]]+)\]\]?\s*$/);
+    if (section) skipping = section[1].trim() === "build";
+    if (skipping) continue;
+    out.push(line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`));
+  }
+  const path = join(dir, "wrangler.toml");
+  writeFileSync(path, out.join("\n"));
+  return path;
+}
+
 function dotenvLine(key, value) {
   value = String(value);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`bad secret name ${key}`);
@@ -219,11 +239,14 @@ function dotenvLine(key, value) {
  * - `port`: default a free port. `persistTo`: KV/cache state directory, default a fresh temporary
  *   one (removed on stop), so tests never see each other's KV.
  *
- * Resolves to `{ url, port, stop(), output(), scheduled(cron) }` once GET /healthz answers 200.
- * The Worker is built once per test process (buildWorker); wrangler's [build] command then finds
- * build/ fresh and returns at once.
+ * - `healthy`: wait for GET /healthz to answer 200 (default); `false` waits for any answer (for
+ *   Workers started misconfigured on purpose).
+ *
+ * Resolves to `{ url, port, stop(), output(), scheduled(cron) }` once GET /healthz answers.
+ * The Worker is built once per test process (buildWorker) and served from a copy of
+ * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
- *           persistTo?: string, timeoutMs?: number }} [options]
+ *           persistTo?: string, timeoutMs?: number, healthy?: boolean }} [options]
  * @returns {Promise<Started & { scheduled: (cron?: string) => Promise<string> }>}
  */
 export async function startWorker({
@@ -232,6 +255,7 @@ export async function startWorker({
   port,
   persistTo,
   timeoutMs = 90_000,
+  healthy = true,
 } = {}) {
   await buildWorker();
   port ??= await freePort();
@@ -248,6 +272,7 @@ export async function startWorker({
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
+    "--config", testConfig(tmp),
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(port),
@@ -279,7 +304,7 @@ export async function startWorker({
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.status === 200) break;
+      if (res.status === 200 || !healthy) break;
     } catch {
       // not listening yet
     }

@@ -1,0 +1,222 @@
+//! The shape of the proxy's requests: bodies, `?wait=`, `Idempotency-Key`, the ids it mints and
+//! the callback capability URLs it hands to the upstream.
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::core::audit::payload_hash;
+use crate::core::definition::ActionDefinition;
+use crate::core::error::DataActionsError;
+
+/// Largest request body accepted (larger ones are answered 413).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Longest `?wait=` in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 25;
+
+/// Prefix of the proxy's invocation ids (distinct from the upstream's `invokeId`s).
+pub const INVOCATION_ID_PREFIX: &str = "dai_";
+
+/// Longest `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+fn bad(message: impl Into<String>) -> DataActionsError {
+    DataActionsError::BadInput { message: message.into() }
+}
+
+/// `?wait=N`: whole seconds from 0 to [`MAX_WAIT_SECONDS`]; absent means 0.
+pub fn parse_wait(value: Option<&str>) -> Result<u64, DataActionsError> {
+    let Some(text) = value else { return Ok(0) };
+    match text.trim().parse::<u64>() {
+        Ok(seconds) if seconds <= MAX_WAIT_SECONDS => Ok(seconds),
+        _ => Err(bad(format!("`wait` must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"))),
+    }
+}
+
+/// The body of `POST /v1/actions/{id}/invoke`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvokeBody {
+    /// The inputs (an object).
+    pub inputs: Value,
+    /// The execution context (an object), if given.
+    pub context: Option<Value>,
+}
+
+fn parse_object(body: &[u8], expected: &str) -> Result<Map<String, Value>, DataActionsError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(bad(format!("the body must be a JSON object {expected}")));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(bad(format!("the body must be a JSON object {expected}"))),
+        Err(e) => Err(bad(format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()))),
+    }
+}
+
+fn take_object(object: &mut Map<String, Value>, field: &str) -> Result<Option<Value>, DataActionsError> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value @ Value::Object(_)) => Ok(Some(value)),
+        Some(_) => Err(bad(format!("`{field}` must be a JSON object"))),
+    }
+}
+
+fn reject_unknown(object: &Map<String, Value>, expected: &str) -> Result<(), DataActionsError> {
+    if object.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = object.keys().map(String::as_str).collect();
+    Err(bad(format!("unknown field(s) in the body: {} (expected {expected})", names.join(", "))))
+}
+
+/// Reads `{inputs, context?}`. A `callbackUrl` is ignored: the proxy sets its own.
+pub fn parse_invoke_body(body: &[u8]) -> Result<InvokeBody, DataActionsError> {
+    let mut object = parse_object(body, "{inputs, context?}")?;
+    let inputs = take_object(&mut object, "inputs")?.unwrap_or_else(|| Value::Object(Map::new()));
+    let context = take_object(&mut object, "context")?;
+    if !matches!(object.remove("callbackUrl"), None | Some(Value::Null) | Some(Value::String(_))) {
+        return Err(bad("`callbackUrl` must be a string (it is ignored: the proxy receives the callback)"));
+    }
+    reject_unknown(&object, "inputs, context")?;
+    Ok(InvokeBody { inputs, context })
+}
+
+/// Reads `{inputs}` of `POST /v1/actions/{id}/validate`.
+pub fn parse_validate_body(body: &[u8]) -> Result<Value, DataActionsError> {
+    let mut object = parse_object(body, "{inputs}")?;
+    let inputs = take_object(&mut object, "inputs")?.unwrap_or_else(|| Value::Object(Map::new()));
+    reject_unknown(&object, "inputs")?;
+    Ok(inputs)
+}
+
+/// An `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub fn check_idempotency_key(key: &str) -> Result<(), DataActionsError> {
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad(format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters")));
+    }
+    Ok(())
+}
+
+/// The index entry of an `Idempotency-Key`, scoped to the caller: SHA-256 (hex) of both, so one
+/// caller cannot reach another's invocation by guessing its key. Neither value is stored.
+pub fn idempotency_digest(caller: &str, key: &str) -> String {
+    payload_hash(&Value::Array(vec![Value::String(caller.to_string()), Value::String(key.to_string())]))
+}
+
+/// A new invocation id from 16 random bytes: `dai_` and 32 hex digits.
+pub fn new_invocation_id(random: &[u8; 16]) -> String {
+    let mut id = String::with_capacity(INVOCATION_ID_PREFIX.len() + 32);
+    id.push_str(INVOCATION_ID_PREFIX);
+    for byte in random {
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
+}
+
+/// Whether `id` has the shape of an invocation id this proxy mints.
+pub fn check_invocation_id(id: &str) -> Result<(), DataActionsError> {
+    let valid = id
+        .strip_prefix(INVOCATION_ID_PREFIX)
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    if valid {
+        Ok(())
+    } else {
+        Err(bad(format!("invocation ids are `{INVOCATION_ID_PREFIX}` and 32 lower-case hex digits")))
+    }
+}
+
+/// A callback capability token from 32 random bytes (256 bits), URL-safe base64 without padding.
+pub fn new_callback_token(random: &[u8; 32]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+}
+
+/// Whether `token` has the shape of a callback token (43 URL-safe base64 characters).
+pub fn is_callback_token_shaped(token: &str) -> bool {
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `{public_url}/v1/callbacks/{invocationId}/{token}`.
+pub fn callback_url(public_url: &str, invocation_id: &str, token: &str) -> String {
+    format!("{}/v1/callbacks/{invocation_id}/{token}", public_url.trim_end_matches('/'))
+}
+
+/// Whether an invoke of this action should carry a callback URL: always, unless its definition
+/// says it runs synchronously (a callback would then only repeat the invoke's answer).
+pub fn wants_callback(definition: &ActionDefinition) -> bool {
+    definition.extra.get("mode").and_then(Value::as_str) != Some("sync")
+}
+
+/// A request path fit for logs: the callback capability token is replaced by `***`.
+pub fn redact_path(path: &str) -> String {
+    let mut segments: Vec<&str> = path.split('/').collect();
+    if let ["", "v1", "callbacks", _, token, ..] = segments.as_mut_slice() {
+        *token = "***";
+    }
+    segments.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wait_is_bounded() {
+        assert_eq!(parse_wait(None).unwrap(), 0);
+        assert_eq!(parse_wait(Some("25")).unwrap(), 25);
+        for bad in ["26", "-1", "1.5", "soon", ""] {
+            assert_eq!(parse_wait(Some(bad)).unwrap_err().code(), "bad_input", "{bad}");
+        }
+    }
+
+    #[test]
+    fn invoke_bodies() {
+        let body = parse_invoke_body(br#"{"inputs":{"a":1},"context":{"c":"x"},"callbackUrl":"http://evil"}"#).unwrap();
+        assert_eq!(body.inputs, json!({"a": 1}));
+        assert_eq!(body.context, Some(json!({"c": "x"})));
+        assert_eq!(parse_invoke_body(b"{}").unwrap().inputs, json!({}));
+        for bad in [&b""[..], b"[]", b"{oops", br#"{"inputs":[]}"#, br#"{"inputs":{},"colour":1}"#, br#"{"context":3}"#] {
+            assert_eq!(parse_invoke_body(bad).unwrap_err().code(), "bad_input");
+        }
+        let error = parse_invoke_body(br#"{"inputs":{},"colour":1}"#).unwrap_err();
+        assert!(error.to_string().contains("colour"), "{error}");
+        assert_eq!(parse_validate_body(br#"{"inputs":{"x":true}}"#).unwrap(), json!({"x": true}));
+        assert!(parse_validate_body(br#"{"inputs":{},"context":{}}"#).is_err());
+    }
+
+    #[test]
+    fn ids_tokens_and_keys() {
+        let id = new_invocation_id(&[0xab; 16]);
+        assert_eq!(id, format!("dai_{}", "ab".repeat(16)));
+        assert!(check_invocation_id(&id).is_ok());
+        for bad in ["dai_", "inv_abababababababababababababababab", "dai_ABABABABABABABABABABABABABABABAB", "dai_../x"] {
+            assert!(check_invocation_id(bad).is_err(), "{bad}");
+        }
+        let token = new_callback_token(&[7; 32]);
+        assert!(is_callback_token_shaped(&token));
+        assert!(!is_callback_token_shaped("short"));
+        assert!(check_idempotency_key("order-42").is_ok());
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key("has space").is_err());
+        assert_ne!(idempotency_digest("k1", "x"), idempotency_digest("k2", "x"));
+        assert_eq!(idempotency_digest("k1", "x").len(), 64);
+    }
+
+    #[test]
+    fn callback_urls_and_redaction() {
+        assert_eq!(callback_url("http://w:1/", "dai_1", "tok"), "http://w:1/v1/callbacks/dai_1/tok");
+        assert_eq!(redact_path("/v1/callbacks/dai_1/secret-token"), "/v1/callbacks/dai_1/***");
+        assert_eq!(redact_path("/v1/callbacks/dai_1/secret-token/x"), "/v1/callbacks/dai_1/***/x");
+        assert_eq!(redact_path("/v1/actions/a/invoke"), "/v1/actions/a/invoke");
+    }
+
+    #[test]
+    fn sync_actions_get_no_callback_url() {
+        let mut definition: ActionDefinition = serde_json::from_value(json!({"id": "a", "mode": "sync"})).unwrap();
+        assert!(!wants_callback(&definition));
+        definition.extra.insert("mode".into(), json!("async"));
+        assert!(wants_callback(&definition));
+        definition.extra.remove("mode");
+        assert!(wants_callback(&definition));
+    }
+}

@@ -1,0 +1,44 @@
+//! When the proxy polls an invocation the upstream accepted (202). Callbacks are the fast path; polls
+//! are the fallback that guarantees every accepted invocation reaches a terminal state, so they
+//! start late and back off: 2 s, 4 s, 8 s ... at most one minute apart (the Cron Trigger's period).
+
+/// Delay of the first poll after the upstream accepted an invocation.
+pub const FIRST_POLL_DELAY_MS: u64 = 2_000;
+
+/// The longest wait between two polls.
+pub const MAX_POLL_INTERVAL_MS: u64 = 60_000;
+
+/// How long the Worker keeps following an invocation in the background after answering 202
+/// (`ctx.waitUntil` lasts about 30 s after the response); the Cron Trigger takes over afterwards.
+pub const FOLLOW_UP_BUDGET_MS: u64 = 25_000;
+
+/// Pending invocations looked at per Cron Trigger run, at most.
+pub const CRON_MAX_RECORDS: usize = 50;
+
+/// Keys listed per Cron Trigger run, at most (one KV list call).
+pub const CRON_LIST_LIMIT: u64 = 1_000;
+
+/// Wall time one Cron Trigger run may spend polling.
+pub const CRON_BUDGET_MS: u64 = 20_000;
+
+/// The Cron Trigger fires about once a minute: a record due before the next run is polled now
+/// rather than up to a minute late.
+pub const CRON_LOOKAHEAD_MS: u64 = 60_000;
+
+/// The delay before the next poll, after `polls_done` polls: 2 s, 4 s, 8 s ... capped at a minute.
+pub fn poll_delay_ms(polls_done: u32) -> u64 {
+    let doubled = FIRST_POLL_DELAY_MS.checked_shl(polls_done.min(16)).unwrap_or(MAX_POLL_INTERVAL_MS);
+    doubled.min(MAX_POLL_INTERVAL_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_back_off_to_a_minute() {
+        let delays: Vec<u64> = (0..7).map(poll_delay_ms).collect();
+        assert_eq!(delays, vec![2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+        assert_eq!(poll_delay_ms(u32::MAX), MAX_POLL_INTERVAL_MS);
+    }
+}

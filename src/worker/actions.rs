@@ -1,0 +1,30 @@
+//! `GET /v1/actions/{actionId}` (the definition, cached in the isolate by the driver) and
+//! `POST /v1/actions/{actionId}/validate` (`{inputs}` -> `{valid: true, inputs}` coerced, or 422
+//! listing every issue).
+
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use super::app::App;
+use super::http::{json_response, read_body, ApiError};
+use crate::core::definition::check_action_id;
+use crate::core::proxy::request::parse_validate_body;
+use crate::core::validate::validate_inputs;
+
+/// The definition.
+pub async fn definition(app: &App, action_id: &str) -> Result<Response, ApiError> {
+    check_action_id(action_id)?;
+    let definition = app.get_action(action_id).await?;
+    let body = serde_json::to_value(&definition).unwrap_or(Value::Null);
+    Ok(json_response(200, &body, &[]))
+}
+
+/// Validation and coercion of inputs, without invoking.
+pub async fn validate(app: &App, req: &mut Request, action_id: &str) -> Result<Response, ApiError> {
+    check_action_id(action_id)?;
+    let body = read_body(req).await?;
+    let inputs = parse_validate_body(&body)?;
+    let definition = app.get_action(action_id).await?;
+    let coerced = validate_inputs(&definition, &inputs)?;
+    Ok(json_response(200, &json!({ "valid": true, "inputs": coerced }), &[]))
+}

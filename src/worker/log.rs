@@ -1,0 +1,53 @@
+//! Logs as JSON lines on `console.log`, each with the request id. Callers pass only values that
+//! are safe to log: paths go through `redact_path`, and no secret, token, capability token or API
+//! key is ever handed in.
+
+use std::rc::Rc;
+
+use serde_json::{json, Map, Value};
+
+use crate::core::time::format_rfc3339_millis;
+use crate::driver::Runtime;
+use crate::transport::js_runtime::JsRuntime;
+
+/// A logger bound to one request (or one cron run).
+#[derive(Clone)]
+pub struct Log {
+    request_id: Rc<str>,
+}
+
+impl Log {
+    /// A logger for `request_id`.
+    pub fn new(request_id: &str) -> Self {
+        Log { request_id: Rc::from(request_id) }
+    }
+
+    /// An informational line; `fields` (a JSON object) are added to it.
+    pub fn info(&self, message: &str, fields: Value) {
+        worker::console_log!("{}", self.line("info", message, fields));
+    }
+
+    /// A warning line.
+    pub fn warn(&self, message: &str, fields: Value) {
+        worker::console_warn!("{}", self.line("warn", message, fields));
+    }
+
+    /// An error line.
+    pub fn error(&self, message: &str, fields: Value) {
+        worker::console_error!("{}", self.line("error", message, fields));
+    }
+
+    fn line(&self, level: &str, message: &str, fields: Value) -> String {
+        let mut line = Map::new();
+        line.insert("ts".into(), json!(format_rfc3339_millis(JsRuntime::new().now_ms())));
+        line.insert("level".into(), json!(level));
+        line.insert("requestId".into(), json!(&*self.request_id));
+        line.insert("msg".into(), json!(message));
+        if let Value::Object(extra) = fields {
+            for (key, value) in extra {
+                line.entry(key).or_insert(value);
+            }
+        }
+        Value::Object(line).to_string()
+    }
+}
