@@ -46,8 +46,8 @@ if [ -z "$url" ]; then
 fi
 echo "emulator at $url" >&2
 
-step "node --test pkg/test"
-(cd pkg && node --test --test-concurrency=1 test/)
+step "node --test pkg/test/*.test.mjs"
+(cd pkg && node --test --test-concurrency=1 test/*.test.mjs)
 
 step "wasm-bindgen tests (tests/wasm_fetch.rs) in Node"
 runner="$(command -v wasm-bindgen-test-runner || true)"

@@ -43,7 +43,7 @@ test('never-finishes: aborting while polling rejects with cancelled at once', as
   assert.equal(error.code, 'cancelled');
   assert.match(error.invokeId, /^inv_/);
   assert.equal(error.retryable, false);
-  assert.ok(sinceAbort < 150, `settled ${sinceAbort} ms after the abort (poll waits are >= 1 s)`);
+  assert.ok(sinceAbort < 300, `settled ${sinceAbort} ms after the abort (poll waits are >= 1 s)`);
   assert.ok(statuses.length >= 1, 'it was polling');
 });
 
@@ -55,7 +55,7 @@ test('aborting a request in flight rejects with cancelled at once', async () => 
     client.invoke('lookup-customer', { customerId: 'slow' }, { signal }),
   );
   assert.equal(error.code, 'cancelled');
-  assert.ok(sinceAbort < 150, `settled ${sinceAbort} ms after the abort (the upstream takes 3 s)`);
+  assert.ok(sinceAbort < 300, `settled ${sinceAbort} ms after the abort (the upstream takes 3 s)`);
 });
 
 test('an already-aborted signal sends nothing', async () => {

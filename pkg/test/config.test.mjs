@@ -39,6 +39,7 @@ test('config errors name the field', () => {
   assert.equal(configError({ ...base, timeoutMs: 0 }).field, 'timeoutMs');
   assert.equal(configError({ ...base, retry: { maxAttempts: 50 } }).field, 'retry.maxAttempts');
   assert.equal(configError({ ...base, fetch: 'not a function' }).field, 'fetch');
+  assert.equal(configError({ ...base, onStatus: () => {} }).field, 'onStatus');
   assert.match(configError({ ...base, retyr: {} }).message, /retyr/);
   assert.match(configError({ ...base, poll: { maxPollMS: 1 } }).message, /maxPollMS/);
   assert.equal(configError({ ...base, apiKey: 'k' }).field, 'apiKey');

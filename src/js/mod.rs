@@ -254,6 +254,10 @@ mod bindings {
                 "must not be used in a browser, where every visitor could read it: use { proxyUrl, apiKey } and the Worker",
             ));
         }
+        // JSON would silently drop a function (an `onStatus` given here by mistake, say).
+        if let Some(key) = keys(options).into_iter().find(|k| k != "fetch" && get(options, k).is_function()) {
+            return Err(config_error(&key, "is not an option of the client (a function is only accepted as `fetch`)"));
+        }
         // The rest is the core's ConfigInput, checked there (unknown fields included).
         let copy = Object::assign(&Object::new(), options.unchecked_ref());
         for key in ["fetch", "dangerouslyAllowBrowser"] {
