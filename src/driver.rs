@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use futures_channel::oneshot;
 use serde_json::{Map, Value};
 
 use crate::core::callback::CallbackAck;
@@ -63,10 +62,20 @@ impl<S> Default for CallOptions<'_, S> {
     }
 }
 
+/// How often a caller waiting for another caller's token refresh looks at it again. Waiting by
+/// sleeping on the caller's own runtime, rather than on a channel the refresher completes, keeps
+/// every caller's work in its own context: workerd ties I/O to the request that started it, runs a
+/// future woken from another request in that other request's context, and cancels a request that
+/// waits with nothing of its own pending as hung.
+const REFRESH_WAIT_MS: u64 = 10;
+
 #[derive(Default)]
 struct RefreshState {
     in_flight: bool,
-    waiters: Vec<oneshot::Sender<Result<(), DataActionsError>>>,
+    /// Refreshes finished so far.
+    finished: u64,
+    /// The error of the last finished refresh, when it failed.
+    last_error: Option<DataActionsError>,
 }
 
 /// Resets the refresh state if the refreshing future is dropped half-way, so waiters retry
@@ -79,14 +88,10 @@ struct RefreshGuard<'a> {
 impl RefreshGuard<'_> {
     fn complete(mut self, outcome: &Result<(), DataActionsError>) {
         self.done = true;
-        let waiters = {
-            let mut state = self.state.borrow_mut();
-            state.in_flight = false;
-            std::mem::take(&mut state.waiters)
-        };
-        for waiter in waiters {
-            let _ = waiter.send(outcome.clone());
-        }
+        let mut state = self.state.borrow_mut();
+        state.in_flight = false;
+        state.finished = state.finished.wrapping_add(1);
+        state.last_error = outcome.as_ref().err().cloned();
     }
 }
 
@@ -95,7 +100,6 @@ impl Drop for RefreshGuard<'_> {
         if !self.done {
             if let Ok(mut state) = self.state.try_borrow_mut() {
                 state.in_flight = false;
-                state.waiters.clear();
             }
         }
     }
@@ -146,22 +150,27 @@ where
             if let Some(token) = self.core.borrow().tokens.valid_token(now) {
                 return Ok(token.to_string());
             }
-            let waiter = {
+            let waiting_since = {
                 let mut state = self.refresh.borrow_mut();
                 if state.in_flight {
-                    let (sender, receiver) = oneshot::channel();
-                    state.waiters.push(sender);
-                    Some(receiver)
+                    Some(state.finished)
                 } else {
                     state.in_flight = true;
                     None
                 }
             };
-            if let Some(receiver) = waiter {
-                match receiver.await {
-                    Ok(Err(error)) => return Err(error),
-                    Ok(Ok(())) | Err(_) => continue,
+            if let Some(seen) = waiting_since {
+                self.runtime.sleep(REFRESH_WAIT_MS, signal).await;
+                if signal.is_some_and(CancelSignal::is_cancelled) {
+                    return Err(DataActionsError::Cancelled { invoke_id: None, by_upstream: false });
                 }
+                let state = self.refresh.borrow();
+                if !state.in_flight && state.finished != seen {
+                    if let Some(error) = &state.last_error {
+                        return Err(error.clone());
+                    }
+                }
+                continue;
             }
             let guard = RefreshGuard { state: &self.refresh, done: false };
             let operation = self.core.borrow().token_operation();

@@ -171,6 +171,17 @@ fn concurrent_callers_share_one_token_refresh() {
 }
 
 #[test]
+fn concurrent_callers_share_a_failed_token_refresh() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Post /oauth2/token", vec![status(401, json!({"error": "invalid_client", "error_description": "bad secret"}))]);
+    let (a, b, c) = block_on(async { futures::join!(client.token(None), client.token(None), client.get_action("lookup", None)) });
+    for outcome in [a.map(|_| ()), b.map(|_| ()), c.map(|_| ())] {
+        assert_eq!(outcome.unwrap_err().code(), "unauthorized");
+    }
+    assert_eq!(upstream.count("Post /oauth2/token"), 1, "the waiters got the refresher's error");
+}
+
+#[test]
 fn definitions_are_cached_then_revalidated_with_the_etag() {
     let (client, upstream, clock) = client(json!({"definitionTtlMs": 10_000}));
     block_on(client.get_action("lookup", None)).unwrap();

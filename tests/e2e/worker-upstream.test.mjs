@@ -25,8 +25,26 @@ after(async () => {
 
 const invoke = (customerId) => call("POST", "/v1/actions/lookup-customer/invoke", { body: { inputs: { customerId } } });
 
+test("concurrent first requests on a cold Worker share one token", async () => {
+  const results = await Promise.all(Array.from({ length: 8 }, (_, i) => invoke(`cold-${i}`)));
+  assert.deepEqual(results.map((r) => r.status), Array(8).fill(200), results.map((r) => r.text).join("\n"));
+  assert.equal((await control.stats()).requests.token, 1);
+});
+
+test("concurrent invokes that all meet revoked tokens succeed with one new token", async () => {
+  for (let round = 0; round < 2; round++) {
+    const before = await control.stats();
+    await control.revokeTokens();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => invoke(`revoked-${round}-${i}`)));
+    assert.deepEqual(results.map((r) => r.status), Array(8).fill(200), results.map((r) => r.text).join("\n"));
+    assert.equal((await control.stats()).requests.token - before.requests.token, 1, `round ${round}`);
+  }
+});
+
 test("after the upstream revokes its tokens, the next invoke succeeds with one new token", async () => {
   assert.equal((await invoke("warm")).status, 200);
+  const storedLines = () => worker.output().split("\n").filter((l) => l.includes("token: stored in KV")).length;
+  const storedBefore = storedLines();
   const before = await control.stats();
   const { revoked } = await control.revokeTokens();
   assert.ok(revoked >= 1);
@@ -37,9 +55,7 @@ test("after the upstream revokes its tokens, the next invoke succeeds with one n
   assert.equal(afterStats.requests.token - before.requests.token, 1, "one new token");
   // The refused request, the new token, the retried invoke.
   assert.equal(afterStats.requests.invoke - before.requests.invoke, 2);
-  await eventually(() => worker.output().split("\n").filter((l) => l.includes("token: stored in KV")).length >= 2, {
-    what: "the new token written to KV",
-  });
+  await eventually(() => storedLines() > storedBefore, { what: "the new token written to KV" });
   // And it is reused: no further token requests.
   assert.equal((await invoke("again")).status, 200);
   assert.equal((await control.stats()).requests.token, afterStats.requests.token);
