@@ -315,15 +315,24 @@ describe("async invokes and callbacks", () => {
     const res = await call("POST", "/v1/actions/export-report/invoke?wait=10", { body: report(300) });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.status, "completed");
-    assert.ok(Date.now() - started < 5_000);
+    // The callback (at about 300 ms, long before the first poll) found the invocation the
+    // request was still waiting on, and woke it.
+    assert.equal(res.body.completedBy, "callback");
+    assert.ok(Date.now() - started < 1_900, `answered after ${Date.now() - started} ms`);
+    const view = await control.invocation(res.body.invokeId);
+    assert.deepEqual(view.callback.attempts.map((a) => a.httpStatus), [200]);
     const got = await call("GET", `/v1/invocations/${res.body.invocationId}`);
     assert.equal(got.body.status, "completed");
 
+    // Not done within ?wait=1: 202; then GET ?wait=N is woken by the callback at about 4 s (the
+    // polls are at 2 s and 6 s).
     const pending = await call("POST", "/v1/actions/export-report/invoke?wait=1", { body: report(4_000) });
     assert.equal(pending.status, 202);
+    assert.equal(pending.headers.get("location"), `/v1/invocations/${pending.body.invocationId}`);
     const waited = await call("GET", `/v1/invocations/${pending.body.invocationId}?wait=10`);
     assert.equal(waited.status, 200);
     assert.equal(waited.body.status, "completed");
+    assert.equal(waited.body.completedBy, "callback");
   });
 
   test("duplicate callbacks change nothing and get the first answer", async () => {
