@@ -55,15 +55,10 @@ pub async fn handle(app: &App, req: &mut Request, id: &str, token: &str) -> Resu
     if outcome.changed {
         store::commit(app, &record, &before).await.map_err(|e| ApiError::storage(&e.0))?;
     }
-    app.log.info(
-        "callback",
-        json!({
-            "invocationId": id,
-            "upstreamStatus": notification.status,
-            "status": record.status.as_str(),
-            "changed": outcome.changed,
-            "callbackStatus": outcome.ack.callback_status,
-        }),
-    );
+    app.log.annotate("invocationId", json!(id));
+    app.log.annotate("upstreamStatus", json!(notification.status));
+    app.log.annotate("invocationStatus", json!(record.status.as_str()));
+    app.log.annotate("changed", json!(outcome.changed));
+    app.log.annotate("callbackStatus", json!(outcome.ack.callback_status));
     Ok(json_response(200, &outcome.ack, &[]))
 }

@@ -1,6 +1,8 @@
 //! The Worker's settings from its vars and secrets (checked by `core::proxy::settings`), plus the
 //! KV binding.
 
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 use worker::Env;
 
 use super::KV_BINDING;
@@ -8,9 +10,8 @@ use crate::core::proxy::settings::{ProxySettings, SettingProblem};
 
 /// Every setting, checked; or every problem, each naming its variable (or binding).
 pub fn read_settings(env: &Env) -> Result<ProxySettings, Vec<SettingProblem>> {
-    let lookup = |name: &str| {
-        env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()))
-    };
+    // Vars and secrets are both plain strings on `env`.
+    let lookup = |name: &str| Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok().and_then(|value| value.as_string());
     let settings = ProxySettings::from_lookup(lookup);
     if env.kv(KV_BINDING).is_ok() {
         return settings;

@@ -61,7 +61,8 @@ pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str
             if first.request_hash != request_fingerprint(action_id, &inputs, &context) {
                 return Err(ApiError::bad_input("this Idempotency-Key was already used with a different request").with_status(422));
             }
-            app.log.info("invoke: idempotent replay", json!({ "invocationId": first.invocation_id, "actionId": action_id }));
+            app.log.annotate("invocationId", json!(first.invocation_id));
+            app.log.annotate("idempotentReplay", json!(true));
             return replay(app, first, wait_s).await;
         }
     }
@@ -93,15 +94,11 @@ pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str
         Err(error @ (DataActionsError::ExecutionFailed { .. } | DataActionsError::Cancelled { by_upstream: true, .. })) => {
             record.apply_invoke_error(&error, app.now())
         }
-        Err(error) => {
-            app.log.warn("invoke failed", json!({ "actionId": action_id, "code": error.code(), "error": error.to_string() }));
-            return Err(error.into());
-        }
+        Err(error) => return Err(error.into()),
     };
-    app.log.info(
-        "invoke",
-        json!({ "invocationId": id, "actionId": action_id, "invokeId": record.invoke_id, "status": record.status.as_str() }),
-    );
+    app.log.annotate("invocationId", json!(id));
+    app.log.annotate("invokeId", json!(record.invoke_id));
+    app.log.annotate("invocationStatus", json!(record.status.as_str()));
 
     if record.status.is_terminal() {
         // The answer is known: write after answering. Reads in this isolate see the held copy,

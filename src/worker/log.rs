@@ -2,6 +2,7 @@
 //! are safe to log: paths go through `redact_path`, and no secret, token, capability token or API
 //! key is ever handed in.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
@@ -14,12 +15,24 @@ use crate::transport::js_runtime::JsRuntime;
 #[derive(Clone)]
 pub struct Log {
     request_id: Rc<str>,
+    /// Fields for the request's access line (set by the handlers, e.g. the invocation id).
+    annotations: Rc<RefCell<Map<String, Value>>>,
 }
 
 impl Log {
     /// A logger for `request_id`.
     pub fn new(request_id: &str) -> Self {
-        Log { request_id: Rc::from(request_id) }
+        Log { request_id: Rc::from(request_id), annotations: Rc::default() }
+    }
+
+    /// Adds a field to the request's access line (one line per request rather than one per step).
+    pub fn annotate(&self, key: &str, value: Value) {
+        self.annotations.borrow_mut().insert(key.to_string(), value);
+    }
+
+    /// The fields added with [`Log::annotate`].
+    pub fn annotations(&self) -> Value {
+        Value::Object(self.annotations.borrow().clone())
     }
 
     /// An informational line; `fields` (a JSON object) are added to it.

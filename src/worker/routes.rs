@@ -12,7 +12,7 @@
 //! `OPTIONS` answers CORS preflights for the origins in `ALLOWED_ORIGINS`; other origins get no
 //! CORS headers at all.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::{Context, Env, Method, Request, Response};
 
 use super::app::App;
@@ -103,9 +103,8 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         match outcome {
             Ok(response) => response,
             Err(error) => {
-                if error.status >= 500 {
-                    log.warn("request failed", json!({ "status": error.status, "code": error.code(), "error": error.message() }));
-                }
+                log.annotate("errorCode", json!(error.code()));
+                log.annotate("error", json!(error.message()));
                 error.into_response()
             }
         }
@@ -121,15 +120,20 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
             let _ = headers.set(name, &value);
         }
     }
-    log.info(
-        "request",
-        json!({
-            "method": method.as_ref(),
-            "path": redact_path(&path),
-            "status": response.status_code(),
-            "ms": JsRuntime::new().now_ms().saturating_sub(started),
-        }),
-    );
+    let mut line = json!({
+        "method": method.as_ref(),
+        "path": redact_path(&path),
+        "status": response.status_code(),
+        "ms": JsRuntime::new().now_ms().saturating_sub(started),
+    });
+    if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), log.annotations()) {
+        line.extend(extra);
+    }
+    if response.status_code() >= 500 {
+        log.warn("request", line);
+    } else {
+        log.info("request", line);
+    }
     response
 }
 
