@@ -13,6 +13,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use serde_json::json;
 
@@ -89,25 +92,61 @@ pub async fn find_idempotent(app: &App, digest: &str) -> Result<Option<Invocatio
 /// Writes a record and keeps its indexes in step: the pending index is added when a record is
 /// first stored pending and deleted when a stored pending record ends; the idempotency entry is
 /// written when given. Wakes whoever waits on the invocation.
+/// The writes run concurrently: an index entry whose record failed to be written is harmless (the
+/// cron drops it; an idempotency key whose record is missing counts as unused).
 pub async fn save(app: &App, record: &InvocationRecord, stored_pending: bool, idempotency_digest: Option<&str>) -> Result<(), StorageError> {
     let id = record.invocation_id.as_str();
     let now = app.now();
     let retention_s = record.deadline_ms.saturating_sub(now) / 1000 + RECORD_RETENTION_S;
-    app.kv.put_json(&record_key(id), record, retention_s).await?;
+    let text = serde_json::to_string(record).map_err(|e| StorageError(format!("encoding {id}: {e}")))?;
+    let record_key = record_key(id);
+    let pending_key = pending_key(id);
+    let pending_metadata = json!({ "deadlineMs": record.deadline_ms });
+    let idempotency_key = idempotency_digest.map(idempotency_key);
+    let mut writes: Vec<Write<'_>> = vec![Box::pin(app.kv.put(&record_key, &text, retention_s, None))];
     let pending = !record.status.is_terminal();
     if pending && !stored_pending {
         let ttl_s = record.deadline_ms.saturating_sub(now) / 1000 + 86_400;
-        app.kv.put(&pending_key(id), "", ttl_s, Some(&json!({ "deadlineMs": record.deadline_ms }))).await?;
+        writes.push(Box::pin(app.kv.put(&pending_key, "", ttl_s, Some(&pending_metadata))));
     } else if !pending && stored_pending {
-        if let Err(error) = app.kv.delete(&pending_key(id)).await {
-            app.log.warn("store: cannot delete the pending index", json!({ "invocationId": id, "error": error.0 }));
-        }
+        writes.push(Box::pin(async {
+            if let Err(error) = app.kv.delete(&pending_key).await {
+                app.log.warn("store: cannot delete the pending index", json!({ "invocationId": id, "error": error.0 }));
+            }
+            Ok(())
+        }));
     }
-    if let Some(digest) = idempotency_digest {
-        app.kv.put(&idempotency_key(digest), id, IDEMPOTENCY_TTL_S, None).await?;
+    if let Some(key) = &idempotency_key {
+        writes.push(Box::pin(app.kv.put(key, id, IDEMPOTENCY_TTL_S, None)));
     }
+    let outcome = all(writes).await;
     wake::wake(id);
-    Ok(())
+    outcome
+}
+
+type Write<'a> = Pin<Box<dyn Future<Output = Result<(), StorageError>> + 'a>>;
+
+/// Runs the writes concurrently; the first error, if any.
+async fn all(mut writes: Vec<Write<'_>>) -> Result<(), StorageError> {
+    let mut first_error = None;
+    std::future::poll_fn(|cx| {
+        writes.retain_mut(|write| match write.as_mut().poll(cx) {
+            Poll::Ready(outcome) => {
+                if let Err(error) = outcome {
+                    first_error.get_or_insert(error);
+                }
+                false
+            }
+            Poll::Pending => true,
+        });
+        if writes.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Stores a change to a record read with [`load`]: into the held copy when it is held, else into

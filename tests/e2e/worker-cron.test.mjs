@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { startEmulator, startWorker } from "./harness.mjs";
-import { SIGNING_SECRET, apiClient, emulatorControl, sleep } from "./helpers.mjs";
+import { SIGNING_SECRET, apiClient, emulatorControl, eventually, sleep } from "./helpers.mjs";
 
 const MAX_POLL_SECONDS = 3;
 let emu;
@@ -27,17 +27,24 @@ after(async () => {
   await emu?.stop();
 });
 
-/** The Worker's last `cron run` log line. */
-function lastCronRun() {
-  const lines = worker.output().split("\n").filter((l) => l.includes('"msg":"cron run"'));
-  const last = lines.at(-1);
-  return last ? JSON.parse(last.slice(last.indexOf("{"), last.lastIndexOf("}") + 1)) : null;
+/** The Worker's `cron run` log lines, parsed. */
+function cronRuns() {
+  return worker
+    .output()
+    .split("\n")
+    .filter((l) => l.includes('"msg":"cron run"'))
+    .map((l) => JSON.parse(l.slice(l.indexOf("{"), l.lastIndexOf("}") + 1)));
+}
+
+/** Fires the Cron Trigger and answers the summary line of that run. */
+async function scheduled() {
+  const before = cronRuns().length;
+  await worker.scheduled();
+  return eventually(() => cronRuns().length > before && cronRuns().at(-1), { what: "the cron run's log line" });
 }
 
 test("an empty cron run does nothing and logs its summary", async () => {
-  await worker.scheduled();
-  const run = lastCronRun();
-  assert.ok(run, "a cron run line");
+  const run = await scheduled();
   assert.equal(run.examined, 0);
   assert.match(run.requestId, /^cron-/);
 });
@@ -53,10 +60,9 @@ test("without a callback, the cron completes a finished invocation by polling it
   const before = await control.stats();
 
   const firedAt = Date.now();
-  await worker.scheduled();
+  const run = await scheduled();
   const afterStats = await control.stats();
   assert.equal(afterStats.byAction["export-report"].poll - before.byAction["export-report"].poll, 1, "the cron polled once");
-  const run = lastCronRun();
   assert.ok(run.examined >= 1 && run.polled >= 1 && run.ended >= 1, JSON.stringify(run));
 
   const done = await call("GET", `/v1/invocations/${id}`);
@@ -67,8 +73,7 @@ test("without a callback, the cron completes a finished invocation by polling it
   assert.equal(typeof done.body.outputs.rowCount, "number");
 
   // Ended records leave the pending index: the next run has nothing to do.
-  await worker.scheduled();
-  assert.equal(lastCronRun().examined, 0);
+  assert.equal((await scheduled()).examined, 0);
 });
 
 test("past MAX_POLL_SECONDS the cron ends a never-finishing invocation as timed_out", async () => {
@@ -77,8 +82,7 @@ test("past MAX_POLL_SECONDS the cron ends a never-finishing invocation as timed_
   const id = res.body.invocationId;
   await sleep(MAX_POLL_SECONDS * 1000 + 500);
   const runStarted = Date.now();
-  await worker.scheduled();
-  const run = lastCronRun();
+  const run = await scheduled();
   assert.ok(run.examined >= 1 && run.ended >= 1, JSON.stringify(run));
   const got = await call("GET", `/v1/invocations/${id}`);
   assert.equal(got.body.status, "timed_out");
