@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every benchmark, printing the figures that BENCHMARKS.md records (ratios are measured within one
+# run). Not part of the test command: figures are read, not asserted.
+#   scripts/bench.sh [core|wasm|emulator|pkg|worker ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+bash scripts/setup.sh
+wanted=" $* "
+want() { [ "$wanted" = "  " ] || [[ "$wanted" == *" $1 "* ]]; }
+
+if want core; then
+  echo "== core, native (criterion)"
+  cargo bench --bench core_sync_invoke -- --warm-up-time 1 --measurement-time 3 2>&1 | grep -E "time:|native:"
+fi
+if want wasm; then
+  echo "== core, wasm in Node"
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --profile bench --target wasm32-unknown-unknown --test wasm_core_bench -- --nocapture 2>&1 | grep -E "wasm in Node"
+fi
+if want emulator; then
+  echo "== emulator throughput"
+  cargo bench -p cxone-emulator 2>&1 | grep -E "throughput"
+fi
+if want pkg; then
+  echo "== npm package: sizes, and time per warm sync invoke against plain fetch"
+  (cd pkg && npm run build --silent && npm run bench --silent)
+fi
+if want worker; then
+  echo "== Worker: build size, latency and throughput against the emulator, upstream requests per invoke"
+  bash scripts/build-worker.sh --force 2>&1 | grep -E "worker size" || true
+  node tests/e2e/bench-worker.mjs
+fi
