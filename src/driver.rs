@@ -9,7 +9,7 @@ use std::future::Future;
 use serde_json::{Map, Value};
 
 use crate::core::callback::CallbackAck;
-use crate::core::definition::ActionDefinition;
+use crate::core::definition::{ActionDefinition, DefinitionLookup};
 use crate::core::invocation::{InvocationResult, InvocationStatus, InvokeOptions, StatusEvent};
 use crate::core::operation::{Operation, Step};
 use crate::core::token::TokenRecord;
@@ -214,9 +214,27 @@ where
         options: InvokeOptions,
         call: CallOptions<'_, R::Signal>,
     ) -> Result<InvocationResult, DataActionsError> {
-        let definition = self.get_action(action_id, call.signal).await?;
+        let mut options = Some(options);
         let now = self.runtime.now_ms();
-        let operation = self.core.borrow().invoke_operation(&definition, inputs, options, now)?;
+        // Warm path: build the invocation from the cached definition in place (no copy of it).
+        let warm = {
+            let core = self.core.borrow();
+            match (core.definitions.lookup(action_id, now), options.take()) {
+                (DefinitionLookup::Fresh(definition), Some(taken)) => Some(core.invoke_operation(definition, inputs, taken, now)),
+                (_, taken) => {
+                    options = taken;
+                    None
+                }
+            }
+        };
+        let operation = match warm {
+            Some(operation) => operation?,
+            None => {
+                let definition = self.get_action(action_id, call.signal).await?;
+                let now = self.runtime.now_ms();
+                self.core.borrow().invoke_operation(&definition, inputs, options.unwrap_or_default(), now)?
+            }
+        };
         self.run(operation, call).await
     }
 
