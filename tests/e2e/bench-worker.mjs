@@ -4,7 +4,9 @@
 // then upstream requests per warm sync invoke and per async invoke completed by callback
 // (`export-report`, durationMs 200).
 //   node tests/e2e/bench-worker.mjs            (BENCH_COUNT, BENCH_CONCURRENCY, BENCH_ASYNC override)
-import { startEmulator, startWorker } from "./harness.mjs";
+import { join } from "node:path";
+
+import { ROOT, startEmulator, startWorker } from "./harness.mjs";
 import { API_KEY, SIGNING_SECRET, emulatorControl, eventually, upstreamRequests } from "./helpers.mjs";
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 500);
@@ -44,6 +46,8 @@ async function expectOk(res, what) {
 
 const emu = await startEmulator({ args: ["--callback-signing-secret", SIGNING_SECRET] });
 const worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url } });
+// Baseline: a plain JS Worker that only forwards the invoke (fixtures/forwarder.js).
+const forwarder = await startWorker({ main: join(ROOT, "tests/e2e/fixtures/forwarder.js"), vars: { UPSTREAM: emu.url } });
 const control = emulatorControl(emu);
 try {
   const tokenRes = await fetch(`${emu.url}/oauth2/token`, {
@@ -73,9 +77,18 @@ try {
   await run(WARMUP, CONCURRENCY, health);
   const healthStats = summary(await run(COUNT, CONCURRENCY, health));
 
+  const forwarded = (i) =>
+    fetch(`${forwarder.url}/v1/actions/lookup-customer/invoke`, {
+      method: "POST",
+      headers: { "x-upstream-authorization": `Bearer ${token}`, "content-type": "application/json" },
+      body: body(i),
+    }).then((res) => expectOk(res, "forwarder invoke"));
+
   await run(WARMUP, CONCURRENCY, direct);
+  await run(WARMUP, CONCURRENCY, forwarded);
   await run(WARMUP, CONCURRENCY, proxied);
   const directStats = summary(await run(COUNT, CONCURRENCY, direct));
+  const forwarderStats = summary(await run(COUNT, CONCURRENCY, forwarded));
   const before = await control.stats();
   const workerStats = summary(await run(COUNT, CONCURRENCY, proxied));
   const afterSync = await control.stats();
@@ -113,9 +126,13 @@ try {
   console.log(`                 p50 ms   p99 ms   req/s`);
   console.log(`  direct        ${fmt(directStats.p50).padStart(7)}  ${fmt(directStats.p99).padStart(7)}  ${directStats.throughput.toFixed(0).padStart(6)}`);
   console.log(`  via Worker    ${fmt(workerStats.p50).padStart(7)}  ${fmt(workerStats.p99).padStart(7)}  ${workerStats.throughput.toFixed(0).padStart(6)}`);
-  console.log(`  (floor: GET /healthz via wrangler dev/workerd ${fmt(healthStats.p50)} / ${fmt(healthStats.p99)} ms, ${healthStats.throughput.toFixed(0)} req/s)`);
+  console.log(`  plain JS fwd  ${fmt(forwarderStats.p50).padStart(7)}  ${fmt(forwarderStats.p99).padStart(7)}  ${forwarderStats.throughput.toFixed(0).padStart(6)}   (baseline: a JS Worker that only forwards)`);
+  console.log(`  /healthz      ${fmt(healthStats.p50).padStart(7)}  ${fmt(healthStats.p99).padStart(7)}  ${healthStats.throughput.toFixed(0).padStart(6)}   (the Worker without upstream or KV)`);
   console.log(
     `  ratio (Worker / direct): p50 x${fmt(workerStats.p50 / directStats.p50)}, p99 x${fmt(workerStats.p99 / directStats.p99)}, throughput x${fmt(workerStats.throughput / directStats.throughput)}`,
+  );
+  console.log(
+    `  ratio (Worker / plain JS forwarder): p50 x${fmt(workerStats.p50 / forwarderStats.p50)}, p99 x${fmt(workerStats.p99 / forwarderStats.p99)}, throughput x${fmt(workerStats.throughput / forwarderStats.throughput)}`,
   );
   console.log(`upstream requests per warm sync invoke: ${perSync.toFixed(3)} (target 1)`);
   console.log(
@@ -123,6 +140,7 @@ try {
   );
   console.log(`  upstream requests during the async run: ${JSON.stringify(Object.fromEntries(Object.entries(asyncAfter.requests).map(([k, v]) => [k, v - asyncBefore.requests[k]])))}`);
 } finally {
+  await forwarder.stop();
   await worker.stop();
   await emu.stop();
 }

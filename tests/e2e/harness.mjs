@@ -11,6 +11,8 @@
 //   CXONE_EMULATOR_BIN   emulator binary to run (default: `cargo build -p cxone-emulator` once,
 //                        then target/debug/cxone-emulator)
 //   E2E_VERBOSE=1        echo the children's output to stderr as it arrives
+//   E2E_WRANGLER_LOG_LEVEL  wrangler dev's --log-level (default `log`, which shows the Worker's
+//                        console.log lines; the tests read them)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -203,7 +205,14 @@ export function buildWorker() {
  * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
  * which other work may touch while the tests run) nor restart the Worker mid-test.
  */
-function testConfig(dir) {
+function testConfig(dir, main) {
+  const path = join(dir, "wrangler.toml");
+  if (main) {
+    // Another script (a benchmark's baseline): only what wrangler needs to serve it.
+    const date = readFileSync(join(ROOT, "wrangler.toml"), "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
+    writeFileSync(path, `name = "e2e-baseline"\nmain = ${JSON.stringify(main)}\ncompatibility_date = "${date}"\n`);
+    return path;
+  }
   const lines = readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n");
   const out = [];
   let skipping = false;
@@ -213,7 +222,6 @@ function testConfig(dir) {
     if (skipping) continue;
     out.push(line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`));
   }
-  const path = join(dir, "wrangler.toml");
   writeFileSync(path, out.join("\n"));
   return path;
 }
@@ -241,12 +249,14 @@ function dotenvLine(key, value) {
  *
  * - `healthy`: wait for GET /healthz to answer 200 (default); `false` waits for any answer (for
  *   Workers started misconfigured on purpose).
+ * - `main`: serve this script (absolute path) instead of the built Worker, with a minimal config
+ *   (benchmark baselines); it must answer GET /healthz.
  *
  * Resolves to `{ url, port, stop(), output(), scheduled(cron) }` once GET /healthz answers.
  * The Worker is built once per test process (buildWorker) and served from a copy of
  * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
- *           persistTo?: string, timeoutMs?: number, healthy?: boolean }} [options]
+ *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string }} [options]
  * @returns {Promise<Started & { scheduled: (cron?: string) => Promise<string> }>}
  */
 export async function startWorker({
@@ -256,8 +266,9 @@ export async function startWorker({
   persistTo,
   timeoutMs = 90_000,
   healthy = true,
+  main,
 } = {}) {
-  await buildWorker();
+  if (!main) await buildWorker();
   port ??= await freePort();
   const inspectorPort = await freePort();
   const tmp = mkdtempSync(join(tmpdir(), "cxone-e2e-worker-"));
@@ -272,7 +283,7 @@ export async function startWorker({
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
-    "--config", testConfig(tmp),
+    "--config", testConfig(tmp, main),
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(port),
@@ -280,7 +291,7 @@ export async function startWorker({
     "--persist-to", persistTo ?? join(tmp, "state"),
     "--env-file", envFile,
     "--show-interactive-dev-session=false",
-    "--log-level", "log",
+    "--log-level", process.env.E2E_WRANGLER_LOG_LEVEL ?? "log",
   ];
   const url = `http://127.0.0.1:${port}`;
   for (const [k, v] of Object.entries({ PUBLIC_URL: url, ...vars })) args.push("--var", `${k}:${v}`);
