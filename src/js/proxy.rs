@@ -18,6 +18,7 @@ use std::cell::RefCell;
 
 use serde_json::{json, Map, Value};
 
+use crate::core::record::RecordStatus;
 use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
 use crate::core::definition::{check_action_id, ActionDefinition};
 use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
@@ -314,8 +315,9 @@ where
     }
 }
 
+/// Whether a proxy record's status is final (the core's record rules; unknown statuses are not).
 fn is_terminal(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled" | "timed_out")
+    serde_json::from_value::<RecordStatus>(Value::String(status.to_string())).is_ok_and(RecordStatus::is_terminal)
 }
 
 fn record_status(record: &Value) -> String {
