@@ -308,7 +308,7 @@ impl DataActionsError {
 }
 
 /// The error as data: `{code, message, status, retryable, upstreamCode, invokeId, issues, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetails {
     /// [`DataActionsError::code`].
@@ -338,6 +338,13 @@ pub struct ErrorDetails {
     /// The configuration field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+impl ErrorDetails {
+    /// Details with only a code, a message and a status; the other fields empty.
+    pub fn new(code: &str, message: impl Into<String>, status: Option<u16>, retryable: bool) -> Self {
+        ErrorDetails { code: code.to_string(), message: message.into(), status, retryable, ..ErrorDetails::default() }
+    }
 }
 
 /// Reads `errors: [{code, message}]` (or OAuth's `{error, error_description}`) from a body.

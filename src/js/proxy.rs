@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use serde_json::{json, Map, Value};
 
 use crate::core::record::RecordStatus;
+use crate::core::retry::parse_retry_after;
 use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
 use crate::core::definition::{check_action_id, ActionDefinition};
 use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
@@ -133,7 +134,7 @@ where
         let request = self.request(RequestPurpose::Definition, Method::Get, url, None, 0);
         let response = self.send_get(request, signal, None).await?;
         if response.status != 200 {
-            return Err(proxy_error(&response, None));
+            return Err(proxy_error(&response, None, self.runtime.now_ms()));
         }
         let value: Value = parse_json(&response, None)?;
         serde_json::from_value::<ActionDefinition>(value.clone()).map_err(|_| malformed(&response, "not an action definition", None))?;
@@ -178,7 +179,7 @@ where
             .await
             .map_err(|failure| transport_error(failure.kind, failure.message, true, None))?;
         if response.status != 200 && response.status != 202 {
-            return Err(proxy_error(&response, None));
+            return Err(proxy_error(&response, None, self.runtime.now_ms()));
         }
         let mut record = parse_record(&response, None)?;
         let invocation_id = record
@@ -266,7 +267,7 @@ where
         let request = self.request(RequestPurpose::Status, Method::Get, url, None, wait.unwrap_or(0));
         let response = self.send_get(request, signal, invoke_id).await?;
         if response.status != 200 {
-            return Err(proxy_error(&response, invoke_id));
+            return Err(proxy_error(&response, invoke_id, self.runtime.now_ms()));
         }
         parse_record(&response, invoke_id)
     }
@@ -367,18 +368,7 @@ fn finish(record: Value, polls: u32, latency_ms: u64) -> Result<Value, ErrorDeta
             let mut details = record
                 .get("error")
                 .and_then(error_details_from_value)
-                .unwrap_or_else(|| ErrorDetails {
-                    code: "execution_failed".into(),
-                    message: "the action reported failed".into(),
-                    status: None,
-                    retryable: false,
-                    upstream_code: None,
-                    invoke_id: None,
-                    issues: Vec::new(),
-                    retry_after_ms: None,
-                    missing_scope: None,
-                    field: None,
-                });
+                .unwrap_or_else(|| ErrorDetails::new("execution_failed", "the action reported failed", None, false));
             details.code = "execution_failed".into();
             details.retryable = false;
             if details.invoke_id.is_none() {
@@ -425,10 +415,10 @@ fn parse_record(response: &HttpResponse, invoke_id: Option<&str>) -> Result<Valu
 }
 
 /// An error answer of the proxy: `{error: {...}}`, or a bare status when the body is not that.
-pub fn proxy_error(response: &HttpResponse, invoke_id: Option<&str>) -> ErrorDetails {
+pub fn proxy_error(response: &HttpResponse, invoke_id: Option<&str>, now_ms: u64) -> ErrorDetails {
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    let mut details = body.get("error").and_then(error_details_from_value).unwrap_or_else(|| ErrorDetails {
-        code: match response.status {
+    let mut details = body.get("error").and_then(error_details_from_value).unwrap_or_else(|| {
+        let code = match response.status {
             401 => "unauthorized",
             403 => "forbidden",
             404 => "not_found",
@@ -436,17 +426,13 @@ pub fn proxy_error(response: &HttpResponse, invoke_id: Option<&str>) -> ErrorDet
             429 => "rate_limited",
             504 => "timeout",
             _ => "upstream",
-        }
-        .into(),
-        message: format!("HTTP {} from the proxy", response.status),
-        status: None,
-        retryable: matches!(response.status, 429 | 502 | 503 | 504),
-        upstream_code: None,
-        invoke_id: None,
-        issues: Vec::new(),
-        retry_after_ms: None,
-        missing_scope: None,
-        field: None,
+        };
+        ErrorDetails::new(
+            code,
+            format!("HTTP {} from the proxy", response.status),
+            None,
+            matches!(response.status, 429 | 502 | 503 | 504),
+        )
     });
     if details.status.is_none() {
         details.status = Some(response.status);
@@ -455,7 +441,7 @@ pub fn proxy_error(response: &HttpResponse, invoke_id: Option<&str>) -> ErrorDet
         details.invoke_id = invoke_id.map(str::to_string);
     }
     if details.code == "rate_limited" && details.retry_after_ms.is_none() {
-        details.retry_after_ms = response.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| s * 1000);
+        details.retry_after_ms = response.header("retry-after").and_then(|v| parse_retry_after(v, now_ms));
     }
     details
 }
@@ -616,6 +602,18 @@ mod tests {
         let err = run(proxy.get_action("a", None)).unwrap_err();
         assert_eq!((err.code.as_str(), err.status, err.retryable), ("upstream", Some(502), true));
         assert_eq!(proxy.transport.sent.borrow().len(), 3, "GETs are retried twice");
+    }
+
+    #[test]
+    fn retry_after_is_read_in_both_forms() {
+        // 1_795_521_600 s is Tue, 24 Nov 2026 12:00:00 GMT.
+        let now_ms = 1_795_521_600_000;
+        let limited = |value: &str| HttpResponse::json(429, &json!({"error": {"code": "rate_limited", "message": "slow down"}})).with_header("Retry-After", value);
+        assert_eq!(proxy_error(&limited("3"), None, now_ms).retry_after_ms, Some(3_000));
+        assert_eq!(proxy_error(&limited("Tue, 24 Nov 2026 12:00:07 GMT"), None, now_ms).retry_after_ms, Some(7_000));
+        let bare = HttpResponse { status: 429, headers: vec![("retry-after".into(), "2".into())], body: Vec::new() };
+        let details = proxy_error(&bare, Some("up-1"), now_ms);
+        assert_eq!((details.code.as_str(), details.retryable, details.retry_after_ms, details.invoke_id.as_deref()), ("rate_limited", true, Some(2_000), Some("up-1")));
     }
 
     #[test]

@@ -32,18 +32,7 @@ impl From<DataActionsError> for ApiError {
 impl ApiError {
     /// An error of the proxy itself (not from the core's taxonomy of upstream errors).
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        let details = ErrorDetails {
-            code: code.to_string(),
-            message: message.into(),
-            status: Some(status),
-            retryable: matches!(status, 429 | 503),
-            upstream_code: None,
-            invoke_id: None,
-            issues: Vec::new(),
-            retry_after_ms: None,
-            missing_scope: None,
-            field: None,
-        };
+        let details = ErrorDetails::new(code, message, Some(status), matches!(status, 429 | 503));
         ApiError { status, body: error_body(&details), retry_after_s: None, headers: Vec::new() }
     }
 
