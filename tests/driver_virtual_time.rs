@@ -275,6 +275,21 @@ fn upstream_statuses_map_to_typed_errors() {
 }
 
 #[test]
+fn a_redirect_is_an_error_naming_it_and_the_post_is_not_repeated() {
+    let (client, upstream, _clock) = client(json!({}));
+    block_on(client.get_action("lookup", None)).unwrap();
+    let mut moved = status(307, json!({})).unwrap();
+    moved.headers.push(("location".into(), "https://elsewhere.example/api/v2/data-actions/lookup/invoke?sig=secret".into()));
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![Ok(moved)]);
+    let err = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((err.code(), err.status(), err.retryable()), ("upstream", Some(307), false));
+    let message = err.to_string();
+    assert!(message.contains("redirect to https://elsewhere.example/api/v2/data-actions/lookup/invoke"), "{message}");
+    assert!(message.contains("does not follow") && !message.contains("secret"), "{message}");
+    assert_eq!(upstream.count("Post /api/v2/data-actions/lookup/invoke"), 1);
+}
+
+#[test]
 fn local_validation_lists_every_problem_and_sends_nothing() {
     let (client, upstream, _clock) = client(json!({}));
     block_on(client.get_action("lookup", None)).unwrap();

@@ -1,6 +1,8 @@
 // Recovery and its limits against the emulator: 429 with Retry-After, revoked and expiring
-// tokens mid-poll, per-request timeouts, and the invoke POST that is never repeated blindly.
+// tokens mid-poll, per-request timeouts, the invoke POST that is never repeated blindly, and
+// redirects that are not followed.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, beforeEach, test } from 'node:test';
 
 import { DataActionsClient, DataActionsError } from 'cxone-data-actions';
@@ -108,4 +110,30 @@ test('wrong credentials: unauthorized, and the secret appears nowhere in the err
   assert.ok(!JSON.stringify(error).includes(secret));
   assert.ok(!String(error.stack).includes(secret));
   assert.ok(!error.message.includes(secret));
+});
+
+test('redirects are not followed: the call fails naming the redirect and its target sees nothing', async () => {
+  // Every request is sent on to the emulator with a 307, which would work if it were followed.
+  const redirector = createServer((request, response) => {
+    response.writeHead(307, { location: `${emulator.url}${request.url}` }).end();
+  });
+  await new Promise((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  try {
+    const client = new DataActionsClient(directOptions(`http://127.0.0.1:${redirector.address().port}`));
+    const before = await emulator.stats();
+    const started = Date.now();
+    await assert.rejects(client.invoke('lookup-customer', { customerId: 'C-1' }), (error) => {
+      assert.ok(error instanceof DataActionsError);
+      assert.equal(error.code, 'transport');
+      assert.equal(error.retryable, false, 'a redirect is not retried: it would come again');
+      assert.match(error.message, /redirect/);
+      assert.doesNotMatch(error.message, new RegExp(directOptions('').clientSecret));
+      return true;
+    });
+    assert.ok(Date.now() - started < 1000, 'failed at once, without retries');
+    const after = await emulator.stats();
+    assert.deepEqual(requestDelta(before, after), { cancel: 0, definition: 0, invoke: 0, poll: 0, token: 0 });
+  } finally {
+    redirector.close();
+  }
 });

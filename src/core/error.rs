@@ -221,7 +221,7 @@ impl DataActionsError {
         match self {
             DataActionsError::RateLimited { .. } => true,
             DataActionsError::Upstream { retryable, .. } => *retryable,
-            DataActionsError::Transport { outcome_unknown, .. } => !outcome_unknown,
+            DataActionsError::Transport { kind, outcome_unknown, .. } => !outcome_unknown && *kind != TransportFailureKind::Refused,
             DataActionsError::Timeout { invoke_id, .. } => invoke_id.is_none() && self.status() == Some(504),
             _ => false,
         }

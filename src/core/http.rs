@@ -150,6 +150,9 @@ pub enum TransportFailureKind {
     Network,
     /// The caller aborted the request.
     Aborted,
+    /// The platform refused to carry the exchange, so nothing ran and trying again cannot help: a
+    /// redirect (never followed), a header it cannot send.
+    Refused,
 }
 
 /// A request that produced no HTTP response. The message must not carry secrets.

@@ -119,6 +119,14 @@ impl Exchange {
         now_ms: u64,
         invoke_id: Option<&str>,
     ) -> ExchangeOutcome {
+        if failure.kind == TransportFailureKind::Refused {
+            return ExchangeOutcome::Failed(DataActionsError::Transport {
+                kind: failure.kind,
+                message: failure.message,
+                outcome_unknown: false,
+                invoke_id: invoke_id.map(str::to_string),
+            });
+        }
         let Some(retryable) = RetryableFailure::from_transport(&failure) else {
             return ExchangeOutcome::Failed(DataActionsError::Cancelled {
                 invoke_id: invoke_id.map(str::to_string),
@@ -175,6 +183,19 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
         422 => DataActionsError::Validation { status: Some(422), issues: upstream_issues(&response.body) },
         429 => DataActionsError::RateLimited { attempts: 1, retry_after_ms: None, upstream_code, message },
         504 => DataActionsError::Timeout { status: Some(504), invoke_id, elapsed_ms: 0 },
+        // Transports do not follow redirects (a 301/302 would turn the invoke POST into a GET,
+        // and the token would travel along); where the platform hands the 3xx back, it ends here.
+        status @ 300..=399 => DataActionsError::Upstream {
+            status,
+            upstream_code,
+            message: format!(
+                "HTTP {status} from {}: a redirect{}, which this client does not follow (check baseUrl or tenant)",
+                purpose_name(purpose),
+                response.header("location").map(|to| format!(" to {}", without_query(to))).unwrap_or_default()
+            ),
+            invoke_id,
+            retryable: false,
+        },
         500 if purpose == RequestPurpose::Invoke && first.is_some() => {
             DataActionsError::ExecutionFailed { status: Some(500), invoke_id, upstream_code, message, errors }
         }
@@ -186,6 +207,11 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
             retryable: matches!(status, 502 | 503) && purpose != RequestPurpose::Invoke,
         },
     }
+}
+
+/// A URL without its query and fragment (they may carry things nobody meant to log).
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
 }
 
 fn purpose_name(purpose: RequestPurpose) -> &'static str {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::config::ClientConfig;
 use super::error::{parse_upstream_errors, DataActionsError};
 use super::http::{form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
+use super::operation::response_error;
 
 /// A granted token, as persisted. `Debug` hides the token itself.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,9 @@ pub fn parse_token_response(response: &HttpResponse, now_ms: u64) -> Result<Toke
                 first.map(|e| format!(": {}", e.message)).unwrap_or_default()
             ),
         });
+    }
+    if !response.is_success() {
+        return Err(response_error(response, RequestPurpose::Token, None));
     }
     let answer: TokenAnswer = serde_json::from_slice(&response.body).map_err(|_| DataActionsError::Upstream {
         status: response.status,
@@ -207,6 +211,18 @@ mod tests {
         assert_eq!(err.code(), "unauthorized");
         assert_eq!(err.upstream_code(), Some("invalid_client"));
         assert!(!err.to_string().contains("p&ss"));
+    }
+
+    #[test]
+    fn other_refusals_are_mapped_like_any_endpoint_s() {
+        let forbidden = HttpResponse::json(403, &json!({"errors": [{"code": "MISSING_SCOPE", "message": "scope data-actions:execute not granted"}]}));
+        let err = parse_token_response(&forbidden, 0).unwrap_err();
+        assert_eq!((err.code(), err.details().missing_scope.as_deref()), ("forbidden", Some("data-actions:execute")));
+        let mut moved = HttpResponse::json(302, &json!({}));
+        moved.headers.push(("location".into(), "https://login.example/oauth2/token?x=1".into()));
+        let err = parse_token_response(&moved, 0).unwrap_err();
+        assert_eq!((err.code(), err.status(), err.retryable()), ("upstream", Some(302), false));
+        assert!(err.to_string().contains("the token endpoint: a redirect to https://login.example/oauth2/token,"), "{err}");
     }
 
     #[test]

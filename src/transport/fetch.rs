@@ -1,18 +1,52 @@
 //! A [`Transport`] over the global `fetch` (looked up on `globalThis` at each request, so it works
 //! in Workers, Node 18+ and browsers alike) or over a fetch function the caller supplies.
 //!
-//! It carries one request: no retries, no status mapping (that is the core's). It enforces the
-//! request's timeout with an `AbortController` and a timer that covers the body too, and aborts
-//! when the caller's signal fires. Failure messages name the method and URL, never headers or
-//! bodies (they carry the token and the client secret).
+//! It carries one request: no retries, no status mapping (that is the core's). The exchange itself
+//! is `fetch.js` beside this file, bound with wasm-bindgen: a request crosses the wasm boundary
+//! once each way. It enforces the request's timeout with an `AbortController` and a timer that
+//! covers the body too, and aborts when the caller's signal fires. Failure messages name the method
+//! and URL, never headers or bodies (they carry the token and the client secret).
 
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::js_runtime::{header_pairs, method, with_names, AbortSignalHandle, Timer};
-use crate::core::{HttpRequest, HttpResponse, Method, TransportFailure, TransportFailureKind};
+use super::js_runtime::AbortSignalHandle;
+use crate::core::{HttpRequest, HttpResponse, TransportFailure, TransportFailureKind};
 use crate::driver::{CancelSignal, Transport};
+
+#[wasm_bindgen(module = "/src/transport/fetch.js")]
+extern "C" {
+    /// `{status, headers, body}` of a settled exchange.
+    type FetchAnswer;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &FetchAnswer) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &FetchAnswer) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &FetchAnswer) -> Vec<u8>;
+
+    /// `{kind, stage, detail}` of a failed exchange.
+    type FetchFailure;
+    #[wasm_bindgen(method, getter)]
+    fn kind(this: &FetchFailure) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn stage(this: &FetchFailure) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn detail(this: &FetchFailure) -> Option<String>;
+
+    #[wasm_bindgen(js_name = "sendRequest")]
+    fn send_request_js(
+        supplied_fetch: Option<&Function>,
+        url: &str,
+        method: &str,
+        header_lines: &str,
+        body: Option<&[u8]>,
+        timeout_ms: f64,
+        caller_signal: Option<&JsValue>,
+    ) -> Promise;
+}
 
 /// The transport over `fetch`.
 #[derive(Debug, Clone, Default)]
@@ -37,85 +71,54 @@ impl FetchTransport {
         request: HttpRequest,
         signal: Option<&AbortSignalHandle>,
     ) -> Result<HttpResponse, TransportFailure> {
-        let what = format!("{} {}", request.method.as_str(), strip_query(&request.url));
+        let what = || format!("{} {}", request.method.as_str(), strip_query(&request.url));
         if signal.is_some_and(CancelSignal::is_cancelled) {
-            return Err(TransportFailure::new(TransportFailureKind::Aborted, format!("{what}: aborted before it was sent")));
+            return Err(TransportFailure::new(TransportFailureKind::Aborted, format!("{}: aborted before it was sent", what())));
         }
-        let (fetch, this) = match &self.fetch {
-            Some(fetch) => (fetch.clone(), JsValue::UNDEFINED),
-            None => {
-                let global = js_sys::global();
-                let fetch = with_names(|names| method(&global, &names.fetch)).ok_or_else(|| {
-                    TransportFailure::new(TransportFailureKind::Network, "this platform has no global fetch; pass a `fetch` function")
-                })?;
-                (fetch, global.into())
+        let header_lines = header_lines(&request.headers)
+            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Refused, format!("{}: a header holds a line break", what())))?;
+        let pending = send_request_js(
+            self.fetch.as_ref(),
+            &request.url,
+            request.method.as_str(),
+            &header_lines,
+            request.body.as_deref(),
+            request.timeout_ms.max(1) as f64,
+            signal.map(AbortSignalHandle::as_js),
+        );
+        match JsFuture::from(pending).await {
+            Ok(answer) => {
+                let answer: FetchAnswer = answer.unchecked_into();
+                let status = answer.status();
+                if !(100.0..=999.0).contains(&status) {
+                    return Err(TransportFailure::new(TransportFailureKind::Network, format!("{}: not a Response", what())));
+                }
+                Ok(HttpResponse { status: status as u16, headers: parse_header_lines(&answer.headers()), body: answer.body() })
             }
-        };
-        let controller = new_abort_controller()
-            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "this platform has no AbortController"))?;
-        let controller_signal = with_names(|names| Reflect::get(&controller, &names.signal)).unwrap_or(JsValue::UNDEFINED);
-        let abort = with_names(|names| method(&controller, &names.abort))
-            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Network, "AbortController without abort()"))?
-            .bind0(&controller);
-
-        // The timer and the caller's signal abort the same controller (a bound JS function: no
-        // Rust closure to keep alive); which one fired is told apart afterwards.
-        let _timer = Timer::set(&abort, request.timeout_ms.max(1));
-        let _listener = signal.and_then(|s| s.on_abort(&abort));
-
-        // The global fetch honours its signal; a supplied one might not, so its awaits also race
-        // the controller's abort.
-        let aborted = self.fetch.as_ref().map(|_| {
-            Promise::new(&mut |_resolve: Function, reject: Function| {
-                with_names(|names| {
-                    if let Some(add) = method(&controller_signal, &names.add_event_listener) {
-                        let _ = add.call2(&controller_signal, &names.abort, &reject);
+            Err(failure) => {
+                let failure: FetchFailure = failure.unchecked_into();
+                let kind = match failure.kind().as_deref() {
+                    Some("refused") => TransportFailureKind::Refused,
+                    _ => TransportFailureKind::Network,
+                };
+                let message = match failure.kind().as_deref() {
+                    Some("aborted") => return Err(TransportFailure::new(TransportFailureKind::Aborted, format!("{}: aborted by the caller", what()))),
+                    Some("timeout") => {
+                        return Err(TransportFailure::new(
+                            TransportFailureKind::Timeout,
+                            format!("{}: no answer within {} ms", what(), request.timeout_ms),
+                        ))
                     }
-                });
-            })
-        });
-        let settle = |promise: &JsValue| {
-            let promise = Promise::resolve(promise);
-            JsFuture::from(match &aborted {
-                Some(aborted) => Promise::race(&Array::of2(&promise, aborted)),
-                None => promise,
-            })
-        };
-
-        let init = request_init(&request, &controller_signal);
-        let outcome = async {
-            let promise = fetch
-                .call2(&this, &JsValue::from_str(&request.url), &init)
-                .map_err(|e| ("fetch threw", e))?;
-            let response = settle(&promise).await.map_err(|e| ("request failed", e))?;
-            let status = with_names(|names| Reflect::get(&response, &names.status))
-                .ok()
-                .and_then(|s| s.as_f64())
-                .filter(|s| (100.0..=999.0).contains(s))
-                .ok_or(("not a Response", JsValue::UNDEFINED))? as u16;
-            let headers = with_names(|names| Reflect::get(&response, &names.headers))
-                .map(|h| header_pairs(&h))
-                .unwrap_or_default();
-            let array_buffer = with_names(|names| method(&response, &names.array_buffer)).ok_or(("not a Response", JsValue::UNDEFINED))?;
-            let buffer_promise = array_buffer.call0(&response).map_err(|e| ("reading the body failed", e))?;
-            let buffer = settle(&buffer_promise)
-                .await
-                .map_err(|e| ("reading the body failed", e))?;
-            Ok::<_, (&str, JsValue)>(HttpResponse { status, headers, body: Uint8Array::new(&buffer).to_vec() })
-        }
-        .await;
-
-        outcome.map_err(|(stage, error)| {
-            let controller_aborted =
-                with_names(|names| Reflect::get(&controller_signal, &names.aborted)).ok().and_then(|a| a.as_bool()) == Some(true);
-            if signal.is_some_and(CancelSignal::is_cancelled) {
-                TransportFailure::new(TransportFailureKind::Aborted, format!("{what}: aborted by the caller"))
-            } else if controller_aborted {
-                TransportFailure::new(TransportFailureKind::Timeout, format!("{what}: no answer within {} ms", request.timeout_ms))
-            } else {
-                TransportFailure::new(TransportFailureKind::Network, format!("{what}: {stage}: {}", describe_error(&error)))
+                    _ => format!(
+                        "{}: {}: {}",
+                        what(),
+                        failure.stage().unwrap_or_else(|| "request failed".into()),
+                        failure.detail().unwrap_or_else(|| "unknown error".into())
+                    ),
+                };
+                Err(TransportFailure::new(kind, message))
             }
-        })
+        }
     }
 }
 
@@ -129,51 +132,34 @@ impl Transport<AbortSignalHandle> for FetchTransport {
     }
 }
 
-fn new_abort_controller() -> Option<Object> {
-    let constructor = with_names(|names| method(&js_sys::global(), &names.abort_controller))?;
-    Reflect::construct(&constructor, &Array::new()).ok()?.dyn_into().ok()
+/// `name:value` lines joined with `\n`, or `None` when a name or value holds a line break (which
+/// `fetch` refuses anyway, and which would split a line here).
+fn header_lines(headers: &[(String, String)]) -> Option<String> {
+    let mut out = String::with_capacity(headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (name, value) in headers {
+        if name.contains(['\n', '\r', ':']) || value.contains(['\n', '\r']) {
+            return None;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(name);
+        out.push(':');
+        out.push_str(value);
+    }
+    Some(out)
 }
 
-/// `{method, headers, body, signal}`.
-fn request_init(request: &HttpRequest, signal: &JsValue) -> Object {
-    let init = Object::new();
-    let headers = Object::new();
-    for (name, value) in &request.headers {
-        let _ = Reflect::set(&headers, &JsValue::from_str(name), &JsValue::from_str(value));
-    }
-    with_names(|names| {
-        let method = match request.method {
-            Method::Get => &names.get,
-            Method::Post => &names.post,
-            Method::Delete => &names.delete,
-        };
-        let _ = Reflect::set(&init, &names.method, method);
-        let _ = Reflect::set(&init, &names.headers, &headers);
-        if let Some(body) = &request.body {
-            let _ = Reflect::set(&init, &names.body, &Uint8Array::from(body.as_slice()));
-        }
-        let _ = Reflect::set(&init, &names.signal, signal);
-    });
-    init
+/// The answer's `name:value` lines as pairs.
+fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
+    lines
+        .split('\n')
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
 }
 
 /// The URL without its query (which may name things callers did not mean to log).
 fn strip_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
-}
-
-/// `name: message` of a JS error, with the `cause` Node's fetch puts the socket error in.
-fn describe_error(error: &JsValue) -> String {
-    let text = |value: &JsValue, key: &str| Reflect::get(value, &key.into()).ok().and_then(|v| v.as_string());
-    let mut out = match (text(error, "name"), text(error, "message")) {
-        (Some(name), Some(message)) => format!("{name}: {message}"),
-        (None, Some(message)) => message,
-        _ => error.as_string().unwrap_or_else(|| "unknown error".into()),
-    };
-    if let Ok(cause) = Reflect::get(error, &"cause".into()) {
-        if let Some(detail) = text(&cause, "code").or_else(|| text(&cause, "message")) {
-            out.push_str(&format!(" ({detail})"));
-        }
-    }
-    out.chars().take(300).collect()
 }

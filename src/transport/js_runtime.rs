@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -18,22 +18,11 @@ use crate::driver::{CancelSignal, Runtime};
 pub(crate) struct Names {
     pub(crate) abort: JsValue,
     pub(crate) aborted: JsValue,
-    pub(crate) abort_controller: JsValue,
     pub(crate) add_event_listener: JsValue,
-    pub(crate) array_buffer: JsValue,
-    pub(crate) body: JsValue,
     pub(crate) clear_timeout: JsValue,
-    pub(crate) fetch: JsValue,
-    pub(crate) headers: JsValue,
-    pub(crate) method: JsValue,
     pub(crate) once: JsValue,
     pub(crate) remove_event_listener: JsValue,
     pub(crate) set_timeout: JsValue,
-    pub(crate) signal: JsValue,
-    pub(crate) status: JsValue,
-    pub(crate) get: JsValue,
-    pub(crate) post: JsValue,
-    pub(crate) delete: JsValue,
 }
 
 impl Names {
@@ -42,22 +31,11 @@ impl Names {
         Names {
             abort: s("abort"),
             aborted: s("aborted"),
-            abort_controller: s("AbortController"),
             add_event_listener: s("addEventListener"),
-            array_buffer: s("arrayBuffer"),
-            body: s("body"),
             clear_timeout: s("clearTimeout"),
-            fetch: s("fetch"),
-            headers: s("headers"),
-            method: s("method"),
             once: s("once"),
             remove_event_listener: s("removeEventListener"),
             set_timeout: s("setTimeout"),
-            signal: s("signal"),
-            status: s("status"),
-            get: s("GET"),
-            post: s("POST"),
-            delete: s("DELETE"),
         }
     }
 }
@@ -241,23 +219,4 @@ fn crypto_seed() -> Option<u64> {
     let mut out = [0u32; 2];
     words.copy_to(&mut out);
     Some((u64::from(out[0]) << 32) | u64::from(out[1]))
-}
-
-/// `[name, value]` pairs of a `Headers` object (or anything iterable of pairs), read with two
-/// calls into JS (`Array.from(headers).flat()`) rather than several per header.
-pub(crate) fn header_pairs(headers: &JsValue) -> Vec<(String, String)> {
-    if !headers.is_object() {
-        return Vec::new();
-    }
-    let flat = Array::from(headers).flat(1);
-    let length = flat.length();
-    let mut pairs = Vec::with_capacity((length / 2) as usize);
-    let mut index = 0;
-    while index + 1 < length {
-        if let (Some(name), Some(value)) = (flat.get(index).as_string(), flat.get(index + 1).as_string()) {
-            pairs.push((name, value));
-        }
-        index += 2;
-    }
-    pairs
 }

@@ -16,7 +16,8 @@ pub struct UreqTransport {
 
 impl Default for UreqTransport {
     fn default() -> Self {
-        UreqTransport { agent: ureq::AgentBuilder::new().build() }
+        // Like the fetch transport: redirects come back as answers, not followed.
+        UreqTransport { agent: ureq::AgentBuilder::new().redirects(0).build() }
     }
 }
 

@@ -1,0 +1,120 @@
+// One HTTP exchange over `fetch`, for the Rust `FetchTransport` (src/transport/fetch.rs), which
+// binds this module with wasm-bindgen. It lives in JS so that a request crosses the wasm boundary
+// once each way, rather than once per header, option and promise.
+//
+// It carries the request and nothing more: no retries and no status mapping (those are the
+// core's). It enforces the timeout with an AbortController and a timer that also covers reading
+// the body, and aborts when the caller's signal fires. It never puts headers or bodies in what it
+// reports (they carry the token and the client secret).
+
+// Redirects are not followed: the upstream API does not redirect, so a 3xx means a wrong base URL,
+// and following it would re-send the token and turn a 301/302 invoke POST into a GET. Where
+// `redirect: "error"` exists the request fails as a network error naming the redirect; with
+// `window: null` as well, Node's fetch also skips copying every request for a redirect that
+// cannot come. workerd has no "error" mode: there the 3xx answer comes back ("manual") and the
+// core turns it into an `upstream` error naming the status and the target.
+const REDIRECTS =
+  globalThis.navigator?.userAgent === 'Cloudflare-Workers' ? { redirect: 'manual' } : { redirect: 'error', window: null };
+
+/**
+ * Sends one request.
+ * @param {Function | undefined} suppliedFetch the caller's `fetch`, or undefined for the global one
+ *   (looked up on each request, and called with `this` = globalThis as browsers require)
+ * @param {string} url
+ * @param {string} method
+ * @param {string} headerLines `name:value` lines joined with "\n" (Rust checked that no name or
+ *   value holds a line break)
+ * @param {Uint8Array | undefined} body a view into the wasm memory: copied here before any await
+ * @param {number} timeoutMs
+ * @param {AbortSignal | undefined} callerSignal
+ * @returns {Promise<{status: number, headers: string, body: Uint8Array}>} `headers` as
+ *   `name:value` lines like `headerLines`; on failure the promise rejects with
+ *   `{kind: "aborted" | "timeout" | "refused" | "network", stage, detail}`.
+ */
+export function sendRequest(suppliedFetch, url, method, headerLines, body, timeoutMs, callerSignal) {
+  const init = { method, headers: parseHeaderLines(headerLines), ...REDIRECTS };
+  if (body !== undefined) init.body = body.slice();
+  return exchange(suppliedFetch, url, init, timeoutMs, callerSignal);
+}
+
+async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal) {
+  let stage = 'fetch threw';
+  const fetchFunction = suppliedFetch ?? globalThis.fetch;
+  if (typeof fetchFunction !== 'function') {
+    throw { kind: 'network', stage, detail: "this platform has no global fetch; pass a `fetch` function" };
+  }
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onCallerAbort = () => controller.abort();
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  // The global fetch honours its signal; a supplied one might not, so its awaits also race the
+  // controller's abort.
+  const aborted =
+    suppliedFetch === undefined
+      ? undefined
+      : new Promise((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+  const settle = (promise) => (aborted === undefined ? promise : Promise.race([promise, aborted]));
+  try {
+    const pending = suppliedFetch === undefined ? fetchFunction.call(globalThis, url, init) : fetchFunction(url, init);
+    stage = 'request failed';
+    const response = await settle(pending);
+    const status = response?.status;
+    if (typeof status !== 'number' || !(status >= 100 && status <= 999) || typeof response.arrayBuffer !== 'function') {
+      throw new TypeError('not a Response');
+    }
+    let headers = '';
+    response.headers?.forEach?.((value, name) => {
+      headers += headers === '' ? `${name}:${value}` : `\n${name}:${value}`;
+    });
+    stage = 'reading the body failed';
+    const bytes = new Uint8Array(await settle(response.arrayBuffer()));
+    return { status, headers, body: bytes };
+  } catch (error) {
+    const detail = describeError(error);
+    // A refused redirect is no network trouble: trying again cannot help. Node says "unexpected
+    // redirect", Deno "Encountered redirect"; browsers do not tell it from other failures.
+    const kind = callerSignal?.aborted
+      ? 'aborted'
+      : timedOut || controller.signal.aborted
+        ? 'timeout'
+        : /redirect/i.test(detail)
+          ? 'refused'
+          : 'network';
+    throw { kind, stage, detail };
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+function parseHeaderLines(lines) {
+  const headers = {};
+  if (lines === '') return headers;
+  for (const line of lines.split('\n')) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return headers;
+}
+
+/** `name: message` of an error, with the `cause` Node's fetch puts the socket error in. */
+function describeError(error) {
+  const text = (value) => (typeof value === 'string' ? value : undefined);
+  let out;
+  try {
+    const name = text(error?.name);
+    const message = text(error?.message);
+    out = name !== undefined && message !== undefined ? `${name}: ${message}` : message ?? text(error) ?? 'unknown error';
+    const cause = error?.cause;
+    const detail = text(cause?.code) ?? text(cause?.message);
+    if (detail !== undefined) out += ` (${detail})`;
+  } catch {
+    out = 'unknown error';
+  }
+  return out.slice(0, 300);
+}
