@@ -105,7 +105,7 @@ pub fn parse_status_body(response: &HttpResponse, fallback_id: Option<&str>) -> 
         invoke_id: fallback_id.map(str::to_string),
         retryable: false,
     };
-    let value: Value = serde_json::from_slice(&response.body).map_err(|_| malformed("not JSON"))?;
+    let mut value: Value = serde_json::from_slice(&response.body).map_err(|_| malformed("not JSON"))?;
     let invoke_id = value
         .get("invokeId")
         .and_then(Value::as_str)
@@ -117,8 +117,9 @@ pub fn parse_status_body(response: &HttpResponse, fallback_id: Option<&str>) -> 
         .and_then(Value::as_str)
         .map(str::to_ascii_lowercase)
         .unwrap_or_else(|| if response.status == 200 { "completed".into() } else { "queued".into() });
-    let outputs = match value.get("outputs") {
-        Some(Value::Object(map)) => map.clone(),
+    // Taken out of the parsed answer rather than copied.
+    let outputs = match value.get_mut("outputs").map(Value::take) {
+        Some(Value::Object(map)) => map,
         None | Some(Value::Null) => Map::new(),
         Some(_) => return Err(malformed("outputs is not an object")),
     };

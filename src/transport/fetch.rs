@@ -137,7 +137,8 @@ impl Transport<AbortSignalHandle> for FetchTransport {
 fn header_lines(headers: &[(String, String)]) -> Option<String> {
     let mut out = String::with_capacity(headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (name, value) in headers {
-        if name.contains(['\n', '\r', ':']) || value.contains(['\n', '\r']) {
+        let breaks = |text: &str, also: u8| text.bytes().any(|b| b == b'\n' || b == b'\r' || b == also);
+        if breaks(name, b':') || breaks(value, b'\n') {
             return None;
         }
         if !out.is_empty() {

@@ -21,7 +21,8 @@ function emulatorBinary() {
 }
 
 export async function startEmulator() {
-  const child = spawn(emulatorBinary(), ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const binary = emulatorBinary();
+  const child = spawn(binary, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
@@ -57,6 +58,7 @@ export async function startEmulator() {
 
   return {
     url,
+    binary,
     configure: (knobs) => control('POST', '/_emulator/config', knobs),
     stats: () => control('GET', '/_emulator/stats'),
     reset: () => control('POST', '/_emulator/reset'),
