@@ -95,6 +95,22 @@ fn endless_429s_end_as_rate_limited_after_the_attempts() {
 }
 
 #[test]
+fn a_refused_exchange_is_not_retried_and_not_retryable() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![Err(TransportFailure::new(TransportFailureKind::Refused, "unexpected redirect"))]);
+    let err = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!((err.code(), err.retryable()), ("transport", false));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/lookup"), 1, "an idempotent GET is not retried either");
+
+    block_on(client.get_action("lookup", None)).unwrap();
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![Err(TransportFailure::new(TransportFailureKind::Refused, "unexpected redirect"))]);
+    let err = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((err.code(), err.retryable()), ("transport", false));
+    assert!(!err.to_string().contains("may have run upstream"), "refused before anything ran: {err}");
+    assert_eq!(upstream.count("Post /api/v2/data-actions/lookup/invoke"), 1);
+}
+
+#[test]
 fn the_invoke_post_is_never_repeated_after_an_unknown_outcome() {
     let (client, upstream, _clock) = client(json!({}));
     upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![

@@ -1,7 +1,8 @@
 // Refuses to pack a package whose generated files are missing.
 import { existsSync } from 'node:fs';
 
-const missing = ['dist/cxone_data_actions.js', 'dist/cxone_data_actions_bg.wasm'].filter(
+// dist/snippets holds the JS the wasm imports (the fetch transport).
+const missing = ['dist/cxone_data_actions.js', 'dist/cxone_data_actions_bg.wasm', 'dist/snippets'].filter(
   (file) => !existsSync(new URL(`../${file}`, import.meta.url)),
 );
 if (missing.length > 0) {

@@ -72,3 +72,12 @@ test('a signal that is not an AbortSignal is refused', async () => {
   assert.equal(error.code, 'bad_input');
   assert.match(error.message, /signal/);
 });
+
+test('a signal-like object without listener methods is read, not listened to', async () => {
+  // The bindings accept any object with a boolean `aborted` and read it between steps.
+  const client = new DataActionsClient(directOptions(emulator.url));
+  const result = await client.invoke('lookup-customer', { customerId: 'S-1' }, { signal: { aborted: false } });
+  assert.equal(result.status, 'completed');
+  const error = await client.invoke('lookup-customer', { customerId: 'S-2' }, { signal: { aborted: true } }).catch((e) => e);
+  assert.equal(error.code, 'cancelled');
+});

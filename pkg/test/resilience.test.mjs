@@ -114,7 +114,9 @@ test('wrong credentials: unauthorized, and the secret appears nowhere in the err
 
 test('redirects are not followed: the call fails naming the redirect and its target sees nothing', async () => {
   // Every request is sent on to the emulator with a 307, which would work if it were followed.
+  let redirected = 0;
   const redirector = createServer((request, response) => {
+    redirected += 1;
     response.writeHead(307, { location: `${emulator.url}${request.url}` }).end();
   });
   await new Promise((resolve) => redirector.listen(0, '127.0.0.1', resolve));
@@ -130,7 +132,8 @@ test('redirects are not followed: the call fails naming the redirect and its tar
       assert.doesNotMatch(error.message, new RegExp(directOptions('').clientSecret));
       return true;
     });
-    assert.ok(Date.now() - started < 1000, 'failed at once, without retries');
+    assert.equal(redirected, 1, 'the token request was sent once: a refused redirect is not retried');
+    assert.ok(Date.now() - started < 1000, 'failed at once');
     const after = await emulator.stats();
     assert.deepEqual(requestDelta(before, after), { cancel: 0, definition: 0, invoke: 0, poll: 0, token: 0 });
   } finally {

@@ -27,11 +27,14 @@ after(async () => {
 // find them by following imports.
 function packageModules() {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  return ['src', 'dist'].flatMap((dir) =>
-    readdirSync(join(root, dir), { recursive: true })
-      .filter((file) => file.endsWith('.js') || file.endsWith('.wasm'))
-      .map((file) => ({ type: file.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule', path: join(root, dir, file) })),
-  );
+  const files = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
+    );
+  return [join(root, 'src'), join(root, 'dist')]
+    .flatMap(files)
+    .filter((file) => file.endsWith('.js') || file.endsWith('.wasm'))
+    .map((path) => ({ type: path.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule', path }));
 }
 
 const worker = `

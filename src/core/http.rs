@@ -195,6 +195,32 @@ fn encode_form_component(input: &str, out: &mut String) {
     }
 }
 
+/// A URL fit for messages and logs: without its query and fragment, and without the `user:pass@`
+/// of its authority (either may carry what nobody meant to log).
+pub fn redact_url(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or(url);
+    let (scheme, rest) = match without_query.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, without_query),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}{path}"),
+        None => format!("{host}{path}"),
+    }
+}
+
+/// Whether `name: value` can be sent as an HTTP header by every platform's `fetch`: a token
+/// name, and a value without control characters (tab aside) or characters above U+00FF.
+pub fn is_sendable_header(name: &str, value: &str) -> bool {
+    let name_ok = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    let value_ok = value.chars().all(|c| c == '\t' || (c >= ' ' && c != '\u{7f}' && u32::from(c) <= 0xff));
+    name_ok && value_ok
+}
+
 /// Percent-encodes one URL path segment (RFC 3986 unreserved characters pass through).
 pub fn encode_path_segment(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
@@ -215,6 +241,26 @@ mod tests {
     fn form_encoding_escapes_reserved_characters() {
         let encoded = form_encode(&[("scope", "data-actions:read data-actions:execute"), ("k", "a&b=c")]);
         assert_eq!(encoded, "scope=data-actions%3Aread+data-actions%3Aexecute&k=a%26b%3Dc");
+    }
+
+    #[test]
+    fn urls_lose_query_fragment_and_credentials_in_messages() {
+        assert_eq!(redact_url("https://user:pa%40ss@host.example:8443/a/b?sig=1#x"), "https://host.example:8443/a/b");
+        assert_eq!(redact_url("https://host.example/a@b?c@d"), "https://host.example/a@b");
+        assert_eq!(redact_url("/relative/path?q=1"), "/relative/path");
+        assert_eq!(redact_url("http://h"), "http://h");
+    }
+
+    #[test]
+    fn only_headers_every_fetch_accepts_are_sendable() {
+        assert!(is_sendable_header("authorization", "Bearer abc.DEF-_~+/="));
+        assert!(is_sendable_header("if-none-match", "W/\"x\ty\u{e9}\""));
+        for value in ["a\nb", "a\rb", "a\0b", "a\u{7f}", "a\u{100}", "\u{1F600}"] {
+            assert!(!is_sendable_header("x", value), "{value:?}");
+        }
+        for name in ["", "a b", "a:b", "a\nb", "\u{e9}"] {
+            assert!(!is_sendable_header(name, "v"), "{name:?}");
+        }
     }
 
     #[test]

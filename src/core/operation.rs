@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::error::{parse_upstream_errors, DataActionsError, IssueKind, ValidationIssue};
-use super::http::{HttpRequest, HttpResponse, RequestPurpose, TransportFailure, TransportFailureKind};
+use super::http::{redact_url, HttpRequest, HttpResponse, RequestPurpose, TransportFailure, TransportFailureKind};
 use super::retry::{RetryDecision, RetryGovernor, RetryableFailure};
 
 /// What the driver must do next for an operation.
@@ -191,7 +191,7 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
             message: format!(
                 "HTTP {status} from {}: a redirect{}, which this client does not follow (check baseUrl or tenant)",
                 purpose_name(purpose),
-                response.header("location").map(|to| format!(" to {}", without_query(to))).unwrap_or_default()
+                response.header("location").map(|to| format!(" to {}", redact_url(to))).unwrap_or_default()
             ),
             invoke_id,
             retryable: false,
@@ -207,11 +207,6 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
             retryable: matches!(status, 502 | 503) && purpose != RequestPurpose::Invoke,
         },
     }
-}
-
-/// A URL without its query and fragment (they may carry things nobody meant to log).
-fn without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
 }
 
 fn purpose_name(purpose: RequestPurpose) -> &'static str {

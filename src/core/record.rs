@@ -131,7 +131,8 @@ pub struct CallbackOutcome {
     pub ack: CallbackAck,
 }
 
-/// Poll errors that are about the proxy or the moment, not about the invocation.
+/// Poll errors that are about the proxy or the moment, not about the invocation (a redirect
+/// means the proxy's base URL is wrong).
 fn says_nothing_about_the_invocation(error: &DataActionsError) -> bool {
     matches!(
         error,
@@ -140,6 +141,7 @@ fn says_nothing_about_the_invocation(error: &DataActionsError) -> bool {
             | DataActionsError::Config { .. }
             | DataActionsError::RateLimited { .. }
             | DataActionsError::Cancelled { by_upstream: false, .. }
+            | DataActionsError::Upstream { status: 300..=399, .. }
     )
 }
 
@@ -544,6 +546,16 @@ mod tests {
         assert!(r.apply_error(&gone, 5_000, 3_000));
         assert_eq!(r.status, RecordStatus::Failed);
         assert_eq!(r.error.as_ref().and_then(|e| e.invoke_id.as_deref()), Some("up-1"));
+    }
+
+    #[test]
+    fn a_redirected_poll_says_nothing_about_the_invocation() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        let moved = DataActionsError::Upstream { status: 302, upstream_code: None, message: "redirect".into(), invoke_id: None, retryable: false };
+        assert!(r.apply_poll_outcome(&Err(moved), 2_000));
+        assert_eq!(r.status, RecordStatus::Pending, "a wrong base URL is the proxy's problem, not a failed invocation");
+        assert!(r.next_poll_at_ms > 2_000);
     }
 
     #[test]

@@ -12,9 +12,24 @@
 // `redirect: "error"` exists the request fails as a network error naming the redirect; with
 // `window: null` as well, Node's fetch also skips copying every request for a redirect that
 // cannot come. workerd has no "error" mode: there the 3xx answer comes back ("manual") and the
-// core turns it into an `upstream` error naming the status and the target.
-const REDIRECTS =
-  globalThis.navigator?.userAgent === 'Cloudflare-Workers' ? { redirect: 'manual' } : { redirect: 'error', window: null };
+// core turns it into an `upstream` error naming the status and the target. Which options this
+// platform's Request accepts is tried once, on the first request.
+let redirectOptions;
+function noRedirects() {
+  if (redirectOptions === undefined) {
+    const accepted = (options) => {
+      try {
+        new Request('http://localhost/', options);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const strict = { redirect: 'error', window: null };
+    redirectOptions = accepted(strict) ? strict : accepted({ redirect: 'error' }) ? { redirect: 'error' } : { redirect: 'manual' };
+  }
+  return redirectOptions;
+}
 
 /**
  * Sends one request.
@@ -22,8 +37,8 @@ const REDIRECTS =
  *   (looked up on each request, and called with `this` = globalThis as browsers require)
  * @param {string} url
  * @param {string} method
- * @param {string} headerLines `name:value` lines joined with "\n" (Rust checked that no name or
- *   value holds a line break)
+ * @param {string} headerLines `name:value` lines joined with "\n" (Rust checked that every header
+ *   is one fetch accepts, so none holds a line break)
  * @param {Uint8Array | undefined} body a view into the wasm memory: copied here before any await
  * @param {number} timeoutMs
  * @param {AbortSignal | undefined} callerSignal
@@ -32,7 +47,7 @@ const REDIRECTS =
  *   `{kind: "aborted" | "timeout" | "refused" | "network", stage, detail}`.
  */
 export function sendRequest(suppliedFetch, url, method, headerLines, body, timeoutMs, callerSignal) {
-  const init = { method, headers: parseHeaderLines(headerLines), ...REDIRECTS };
+  const init = { method, headers: parseHeaderLines(headerLines), ...noRedirects() };
   if (body !== undefined) init.body = body.slice();
   return exchange(suppliedFetch, url, init, timeoutMs, callerSignal);
 }
@@ -46,20 +61,23 @@ async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal) {
   const controller = new AbortController();
   init.signal = controller.signal;
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  let timer;
   const onCallerAbort = () => controller.abort();
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  // The global fetch honours its signal; a supplied one might not, so its awaits also race the
-  // controller's abort.
-  const aborted =
-    suppliedFetch === undefined
-      ? undefined
-      : new Promise((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
-  const settle = (promise) => (aborted === undefined ? promise : Promise.race([promise, aborted]));
+  // The caller's signal may be any object with a boolean `aborted` (the bindings accept that much).
+  const listens = typeof callerSignal?.addEventListener === 'function';
   try {
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    if (listens) callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+    // The global fetch honours its signal; a supplied one might not, so its awaits also race the
+    // controller's abort.
+    const aborted =
+      suppliedFetch === undefined
+        ? undefined
+        : new Promise((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+    const settle = (promise) => (aborted === undefined ? promise : Promise.race([promise, aborted]));
     const pending = suppliedFetch === undefined ? fetchFunction.call(globalThis, url, init) : fetchFunction(url, init);
     stage = 'request failed';
     const response = await settle(pending);
@@ -88,7 +106,7 @@ async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal) {
     throw { kind, stage, detail };
   } finally {
     clearTimeout(timer);
-    callerSignal?.removeEventListener('abort', onCallerAbort);
+    if (typeof callerSignal?.removeEventListener === 'function') callerSignal.removeEventListener('abort', onCallerAbort);
   }
 }
 

@@ -12,7 +12,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::js_runtime::AbortSignalHandle;
+use super::js_runtime::{AbortSignalHandle, MAX_TIMER_MS};
+use crate::core::http::{is_sendable_header, redact_url};
 use crate::core::{HttpRequest, HttpResponse, TransportFailure, TransportFailureKind};
 use crate::driver::{CancelSignal, Transport};
 
@@ -71,19 +72,21 @@ impl FetchTransport {
         request: HttpRequest,
         signal: Option<&AbortSignalHandle>,
     ) -> Result<HttpResponse, TransportFailure> {
-        let what = || format!("{} {}", request.method.as_str(), strip_query(&request.url));
+        let what = || format!("{} {}", request.method.as_str(), redact_url(&request.url));
         if signal.is_some_and(CancelSignal::is_cancelled) {
             return Err(TransportFailure::new(TransportFailureKind::Aborted, format!("{}: aborted before it was sent", what())));
         }
-        let header_lines = header_lines(&request.headers)
-            .ok_or_else(|| TransportFailure::new(TransportFailureKind::Refused, format!("{}: a header holds a line break", what())))?;
+        // Checked here so that no platform's fetch quotes a bad value (a token, say) in its error.
+        let header_lines = header_lines(&request.headers).ok_or_else(|| {
+            TransportFailure::new(TransportFailureKind::Refused, format!("{}: a header holds a character HTTP does not allow", what()))
+        })?;
         let pending = send_request_js(
             self.fetch.as_ref(),
             &request.url,
             request.method.as_str(),
             &header_lines,
             request.body.as_deref(),
-            request.timeout_ms.max(1) as f64,
+            request.timeout_ms.clamp(1, MAX_TIMER_MS) as f64,
             signal.map(AbortSignalHandle::as_js),
         );
         match JsFuture::from(pending).await {
@@ -132,13 +135,12 @@ impl Transport<AbortSignalHandle> for FetchTransport {
     }
 }
 
-/// `name:value` lines joined with `\n`, or `None` when a name or value holds a line break (which
-/// `fetch` refuses anyway, and which would split a line here).
+/// `name:value` lines joined with `\n`, or `None` when a header cannot be sent (`fetch` would
+/// refuse it, and a line break would split a line here).
 fn header_lines(headers: &[(String, String)]) -> Option<String> {
     let mut out = String::with_capacity(headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (name, value) in headers {
-        let breaks = |text: &str, also: u8| text.bytes().any(|b| b == b'\n' || b == b'\r' || b == also);
-        if breaks(name, b':') || breaks(value, b'\n') {
+        if !is_sendable_header(name, value) {
             return None;
         }
         if !out.is_empty() {
@@ -160,7 +162,3 @@ fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The URL without its query (which may name things callers did not mean to log).
-fn strip_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
-}
