@@ -217,7 +217,11 @@ pub fn redact_url(url: &str) -> String {
 pub fn is_sendable_header(name: &str, value: &str) -> bool {
     let name_ok = !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    let value_ok = value.chars().all(|c| c == '\t' || (c >= ' ' && c != '\u{7f}' && u32::from(c) <= 0xff));
+    let value_ok = if value.is_ascii() {
+        value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    } else {
+        value.chars().all(|c| c == '\t' || (c >= ' ' && c != '\u{7f}' && u32::from(c) <= 0xff))
+    };
     name_ok && value_ok
 }
 
