@@ -1,8 +1,10 @@
 //! Audit records: one compact JSON line per finished invocation or callback, with the SHA-256 of
 //! the canonical JSON of its payload (stable whatever the key order of the input).
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::time::format_rfc3339_millis;
@@ -57,13 +59,19 @@ pub struct AuditFacts<'a> {
 
 /// Stamps an audit record at `now_ms`.
 pub fn audit_record(facts: AuditFacts<'_>, now_ms: u64) -> AuditRecord {
+    let hash = payload_hash(facts.payload);
+    audit_record_hashed(facts, hash, now_ms)
+}
+
+/// [`audit_record`] with the payload's hash already made (`facts.payload` is not read).
+pub fn audit_record_hashed(facts: AuditFacts<'_>, payload_hash: String, now_ms: u64) -> AuditRecord {
     AuditRecord {
         timestamp: format_rfc3339_millis(now_ms),
         invoke_id: facts.invoke_id.map(str::to_string),
         action_id: facts.action_id.to_string(),
         status: facts.status.to_string(),
         latency_ms: facts.latency_ms,
-        payload_hash: payload_hash(facts.payload),
+        payload_hash,
         event: facts.event.to_string(),
     }
 }
@@ -72,7 +80,34 @@ pub fn audit_record(facts: AuditFacts<'_>, now_ms: u64) -> AuditRecord {
 pub fn payload_hash(payload: &Value) -> String {
     let mut canonical = Vec::with_capacity(256);
     write_canonical_json(payload, &mut canonical);
-    let digest = Sha256::digest(&canonical);
+    sha256_hex(&canonical)
+}
+
+/// [`payload_hash`] of `payload` whose compact JSON is `json` (as `serde_json::to_vec` wrote it):
+/// that text is hashed as it is when it is already canonical, which saves writing it again.
+pub fn payload_hash_of_json(payload: &Value, json: &[u8]) -> String {
+    if compact_json_is_canonical() {
+        sha256_hex(json)
+    } else {
+        payload_hash(payload)
+    }
+}
+
+/// Whether serde_json writes object keys sorted by their bytes. Its `Map` is a `BTreeMap` unless
+/// some crate in the build turns on its `preserve_order` feature; while it is, the compact JSON of
+/// a value is its canonical JSON.
+fn compact_json_is_canonical() -> bool {
+    static SORTED: OnceLock<bool> = OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut probe = Map::new();
+        probe.insert("b".into(), Value::Null);
+        probe.insert("a".into(), Value::Null);
+        probe.keys().next().map(String::as_str) == Some("a")
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {
         hex.push(char::from(HEX[usize::from(byte >> 4)]));
@@ -132,6 +167,40 @@ mod tests {
         let mut text = Vec::new();
         write_canonical_json(&b, &mut text);
         assert_eq!(String::from_utf8(text).unwrap(), r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#);
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::String),
+            "[\\x00-\\x1f\"\\\\é]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec(("\\PC{0,6}", inner), 0..5)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hashing_the_compact_json_equals_hashing_the_canonical_json(value in json()) {
+            let compact = serde_json::to_vec(&value).unwrap();
+            proptest::prop_assert_eq!(payload_hash_of_json(&value, &compact), payload_hash(&value));
+        }
+    }
+
+    #[test]
+    fn serde_json_maps_are_sorted_in_this_build() {
+        // If this fails, some dependency turned on serde_json's `preserve_order`: hashing still
+        // works (payload_hash_of_json falls back), but every invocation writes its JSON twice.
+        assert!(compact_json_is_canonical());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::audit::{audit_record, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::audit::{audit_record_hashed, payload_hash, payload_hash_of_json, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::config::{ClientConfig, PollPolicy};
 use super::definition::{action_url, ActionDefinition, OutputParameter};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
@@ -186,7 +186,8 @@ pub struct InvokeOperation {
     action_url: String,
     request_timeout_ms: u64,
     outputs: Vec<OutputParameter>,
-    audit_payload: Value,
+    /// The audit hash of `{inputs, context}`.
+    payload_hash: String,
     poll_policy: PollPolicy,
     accept_pending: bool,
     started_at_ms: u64,
@@ -209,18 +210,21 @@ impl InvokeOperation {
         let mut payload = Map::new();
         payload.insert("inputs".into(), Value::Object(inputs));
         payload.insert("context".into(), context);
-        let audit_payload = Value::Object(payload);
-        let body = match options.callback_url {
-            None => serde_json::to_vec(&audit_payload),
+        let mut audit_payload = Value::Object(payload);
+        let (body, payload_hash) = match options.callback_url {
+            None => {
+                let body = serde_json::to_vec(&audit_payload).unwrap_or_default();
+                let hash = payload_hash_of_json(&audit_payload, &body);
+                (body, hash)
+            }
             Some(url) => {
-                let mut with_callback = audit_payload.clone();
-                if let Some(object) = with_callback.as_object_mut() {
+                let hash = payload_hash(&audit_payload);
+                if let Some(object) = audit_payload.as_object_mut() {
                     object.insert("callbackUrl".into(), Value::String(url));
                 }
-                serde_json::to_vec(&with_callback)
+                (serde_json::to_vec(&audit_payload).unwrap_or_default(), hash)
             }
-        }
-        .unwrap_or_default();
+        };
         let request = HttpRequest {
             purpose: RequestPurpose::Invoke,
             method: Method::Post,
@@ -243,7 +247,7 @@ impl InvokeOperation {
             action_url: action_url(config, &definition.id),
             request_timeout_ms: config.request_timeout_ms,
             outputs: definition.outputs.clone(),
-            audit_payload,
+            payload_hash,
             poll_policy,
             accept_pending: options.accept_pending,
             started_at_ms: now_ms,
@@ -426,15 +430,16 @@ impl InvokeOperation {
 
     fn finish_with(&mut self, status: InvocationStatus, now_ms: u64) {
         let outputs = coerce_outputs(&self.outputs, status.outputs);
-        let audit = audit_record(
+        let audit = audit_record_hashed(
             AuditFacts {
                 invoke_id: self.invoke_id.as_deref(),
                 action_id: &self.action_id,
                 status: &status.status,
                 latency_ms: now_ms.saturating_sub(self.started_at_ms),
-                payload: &self.audit_payload,
+                payload: &Value::Null,
                 event: INVOCATION_EVENT,
             },
+            self.payload_hash.clone(),
             now_ms,
         );
         let result = self.result(status.status, outputs, status.errors, now_ms, Some(audit));

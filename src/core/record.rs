@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::audit::{audit_record, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::audit::{audit_record_hashed, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::callback::{acknowledge, callback_audit, callback_status_for, CallbackAck, CallbackNotification};
 use super::error::{DataActionsError, ErrorDetails};
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
@@ -394,9 +394,8 @@ impl InvocationRecord {
         self.completed_by = Some(source);
         self.latency_ms = Some(latency);
         self.upstream_status = Some(status.as_str().to_string());
-        let audit = audit.unwrap_or_else(|| AuditRecord {
-            payload_hash: self.payload_hash.clone(),
-            ..audit_record(
+        let audit = audit.unwrap_or_else(|| {
+            audit_record_hashed(
                 AuditFacts {
                     invoke_id: self.invoke_id.as_deref(),
                     action_id: &self.action_id,
@@ -405,6 +404,7 @@ impl InvocationRecord {
                     payload: &Value::Null,
                     event: INVOCATION_EVENT,
                 },
+                self.payload_hash.clone(),
                 now_ms,
             )
         });
