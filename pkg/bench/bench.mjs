@@ -96,42 +96,37 @@ async function timing() {
     });
     const { access_token: token } = await tokenResponse.json();
     const invokeUrl = `${emulator.url}/api/v2/data-actions/lookup-customer/invoke`;
-    async function byHand(customerId) {
+    // One invoke POST by hand; `init` adds fetch options.
+    async function invokeByHand(customerId, init = {}) {
       const response = await fetch(invokeUrl, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ inputs: { customerId }, context: {} }),
+        ...init,
       });
       const body = await response.json();
       if (response.status !== 200 || body.status !== 'completed') throw new Error(`by hand: ${response.status}`);
       return body;
     }
+    const byHand = (customerId) => invokeByHand(customerId);
     // The same request with the fetch options the package sends: redirects refused (with
     // `window: null`, Node's fetch then skips a copy of the request) and a timeout signal.
     async function byHandLikeThePackage(customerId) {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 30_000);
       try {
-        const response = await fetch(invokeUrl, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify({ inputs: { customerId }, context: {} }),
-          redirect: 'error',
-          window: null,
-          signal: controller.signal,
-        });
-        const body = await response.json();
-        if (response.status !== 200 || body.status !== 'completed') throw new Error(`by hand: ${response.status}`);
-        return body;
+        return await invokeByHand(customerId, { redirect: 'error', window: null, signal: controller.signal });
       } finally {
         clearTimeout(timer);
       }
     }
-    async function throughPackage(customerId) {
-      const result = await client.invoke('lookup-customer', { customerId });
+    // One invoke through a package client.
+    const through = (packageClient) => async (customerId) => {
+      const result = await packageClient.invoke('lookup-customer', { customerId });
       if (result.status !== 'completed') throw new Error('package: not completed');
       return result;
-    }
+    };
+    const throughPackage = through(client);
 
     await compare(
       emulator,
@@ -158,11 +153,7 @@ async function timing() {
       if (definition.status !== 304 && definition.status !== 200) throw new Error(`by hand: definition ${definition.status}`);
       return byHand(customerId);
     }
-    async function twoThroughPackage(customerId) {
-      const result = await revalidating.invoke('lookup-customer', { customerId });
-      if (result.status !== 'completed') throw new Error('package: not completed');
-      return result;
-    }
+    const twoThroughPackage = through(revalidating);
     await compare(
       emulator,
       'sync invocation of lookup-customer: the same two requests each (conditional definition GET, then the invoke POST)',

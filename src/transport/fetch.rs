@@ -100,23 +100,17 @@ impl FetchTransport {
             }
             Err(failure) => {
                 let failure: FetchFailure = failure.unchecked_into();
-                let kind = match failure.kind().as_deref() {
-                    Some("refused") => TransportFailureKind::Refused,
-                    _ => TransportFailureKind::Network,
-                };
-                let message = match failure.kind().as_deref() {
-                    Some("aborted") => return Err(TransportFailure::new(TransportFailureKind::Aborted, format!("{}: aborted by the caller", what()))),
-                    Some("timeout") => {
-                        return Err(TransportFailure::new(
-                            TransportFailureKind::Timeout,
-                            format!("{}: no answer within {} ms", what(), request.timeout_ms),
-                        ))
-                    }
-                    _ => format!(
-                        "{}: {}: {}",
-                        what(),
-                        failure.stage().unwrap_or_else(|| "request failed".into()),
-                        failure.detail().unwrap_or_else(|| "unknown error".into())
+                let (kind, message) = match failure.kind().as_deref() {
+                    Some("aborted") => (TransportFailureKind::Aborted, format!("{}: aborted by the caller", what())),
+                    Some("timeout") => (TransportFailureKind::Timeout, format!("{}: no answer within {} ms", what(), request.timeout_ms)),
+                    other => (
+                        if other == Some("refused") { TransportFailureKind::Refused } else { TransportFailureKind::Network },
+                        format!(
+                            "{}: {}: {}",
+                            what(),
+                            failure.stage().unwrap_or_else(|| "request failed".into()),
+                            failure.detail().unwrap_or_else(|| "unknown error".into())
+                        ),
                     ),
                 };
                 Err(TransportFailure::new(kind, message))
