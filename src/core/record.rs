@@ -1,16 +1,57 @@
-//! The persisted record of one proxied invocation (the Worker keeps one per invocation in KV).
-//! Transitions are monotonic and idempotent: a terminal state is never overwritten, so duplicate
-//! callbacks, polls and retries converge on the upstream's first final word.
+//! The persisted record of one proxied invocation (the Worker keeps it in the invocation's Durable
+//! Object, with a read copy in KV). Transitions are monotonic and idempotent: the upstream's final
+//! word is never overwritten, so duplicate callbacks, polls and retries converge on its first one.
+//! `timed_out` is the proxy's own verdict, not the upstream's: a later final word from the
+//! upstream (callback or poll) replaces it, keeping `timedOutAt`.
+//!
+//! Records carry a schema version; fields added after version 1 decode with defaults, so records
+//! written by an earlier deploy are read, never dropped ([`InvocationRecord::decode`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::audit::{audit_record_hashed, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::callback::{acknowledge, callback_audit, callback_status_for, CallbackAck, CallbackNotification};
+use super::definition::OutputParameter;
 use super::error::{DataActionsError, ErrorDetails};
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
 use super::proxy::schedule::poll_delay_ms;
 use super::time::format_rfc3339_millis;
+use super::validate::coerce_outputs;
+
+/// The schema version this code writes. Version 1 (no `schemaVersion` field) is the KV-only
+/// record; version 2 adds `schemaVersion`, `timedOutAtMs` and `declaredOutputs`.
+pub const RECORD_SCHEMA_VERSION: u32 = 2;
+
+fn schema_version_1() -> u32 {
+    1
+}
+
+/// A stored record that cannot be read. It is reported, never taken for an absent record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordDecodeError {
+    /// Not a record of any known schema (its JSON path and the parser's message; no values).
+    #[error("the stored record of {key} cannot be decoded: {message}")]
+    Malformed {
+        /// Where it was stored.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Written by a newer deploy than this one.
+    #[error("the stored record of {key} has schema version {version}, newer than this Worker's {RECORD_SCHEMA_VERSION}")]
+    TooNew {
+        /// Where it was stored.
+        key: String,
+        /// Its version.
+        version: u32,
+    },
+}
+
+impl RecordDecodeError {
+    /// The error code the Worker answers with (HTTP 500).
+    pub const CODE: &'static str = "record_undecodable";
+}
 
 /// Where a proxied invocation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,9 +70,15 @@ pub enum RecordStatus {
 }
 
 impl RecordStatus {
-    /// Whether nothing may change it any more.
+    /// Whether the invocation has ended (for callers: no further change is expected).
     pub fn is_terminal(self) -> bool {
         self != RecordStatus::Pending
+    }
+
+    /// Whether the upstream's word may still change it: pending, or `timed_out` (the proxy's own
+    /// verdict, which a later final answer from the upstream replaces).
+    pub fn accepts_upstream_word(self) -> bool {
+        matches!(self, RecordStatus::Pending | RecordStatus::TimedOut)
     }
 
     /// The record status of an upstream status.
@@ -74,6 +121,9 @@ pub enum CompletionSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvocationRecord {
+    /// The schema version it was written with (absent, and so 1, in the first records).
+    #[serde(default = "schema_version_1")]
+    pub schema_version: u32,
     /// The proxy's own id.
     pub invocation_id: String,
     /// The action.
@@ -96,6 +146,9 @@ pub struct InvocationRecord {
     pub completed_at_ms: Option<u64>,
     /// Past this instant a pending record becomes `timed_out`.
     pub deadline_ms: u64,
+    /// When the proxy ended it `timed_out`; kept when the upstream's word comes later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timed_out_at_ms: Option<u64>,
     /// Status requests made for it.
     pub poll_count: u32,
     /// When it should next be polled.
@@ -115,6 +168,9 @@ pub struct InvocationRecord {
     pub callback_token_hash: String,
     /// SHA-256 of the canonical `{inputs, context}` sent upstream (what invocation audits hash).
     pub payload_hash: String,
+    /// The definition's declared outputs: every completion path coerces outputs by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declared_outputs: Vec<OutputParameter>,
 }
 
 /// The canonical fingerprint of a request, for idempotency keys.
@@ -161,12 +217,27 @@ pub struct NewRecord<'a> {
     pub callback_token: &'a str,
     /// How long it may stay pending.
     pub max_pending_ms: u64,
+    /// The definition's declared outputs.
+    pub declared_outputs: &'a [OutputParameter],
+}
+
+/// Whether an invoke that ended in `error` may have run the action upstream: no answer came
+/// (timeout, connection lost after sending) or the upstream failed with a 5xx. Such an invoke is
+/// never sent again; its record stays, so an Idempotency-Key replay cannot run it twice.
+pub fn invoke_may_have_run(error: &DataActionsError) -> bool {
+    match error {
+        DataActionsError::Transport { outcome_unknown, .. } => *outcome_unknown,
+        DataActionsError::Upstream { status, .. } => *status >= 500,
+        DataActionsError::Timeout { .. } => true,
+        _ => false,
+    }
 }
 
 impl InvocationRecord {
     /// A pending record created at `now_ms`.
     pub fn new(fields: NewRecord<'_>, now_ms: u64) -> Self {
         InvocationRecord {
+            schema_version: RECORD_SCHEMA_VERSION,
             invocation_id: fields.invocation_id.to_string(),
             action_id: fields.action_id.to_string(),
             invoke_id: None,
@@ -178,6 +249,7 @@ impl InvocationRecord {
             updated_at_ms: now_ms,
             completed_at_ms: None,
             deadline_ms: now_ms.saturating_add(fields.max_pending_ms),
+            timed_out_at_ms: None,
             poll_count: 0,
             next_poll_at_ms: now_ms,
             completed_by: None,
@@ -187,7 +259,46 @@ impl InvocationRecord {
             idempotency_key: fields.idempotency_key.map(str::to_string),
             callback_token_hash: payload_hash(&Value::String(fields.callback_token.to_string())),
             payload_hash: payload_hash(&json!({"inputs": fields.inputs, "context": fields.context})),
+            declared_outputs: fields.declared_outputs.to_vec(),
         }
+    }
+
+    /// Reads a stored record (`key` names it in the error). Records of earlier schema versions
+    /// decode with defaults for the fields added since; anything else is an error, never `None`.
+    pub fn decode(key: &str, text: &str) -> Result<InvocationRecord, RecordDecodeError> {
+        let record: InvocationRecord =
+            serde_json::from_str(text).map_err(|e| RecordDecodeError::Malformed { key: key.to_string(), message: describe_json_error(&e) })?;
+        if record.schema_version > RECORD_SCHEMA_VERSION {
+            return Err(RecordDecodeError::TooNew { key: key.to_string(), version: record.schema_version });
+        }
+        Ok(record)
+    }
+
+    /// The record as stored (JSON, at the current schema version).
+    pub fn encode(&self) -> String {
+        let mut record = self.clone();
+        record.schema_version = RECORD_SCHEMA_VERSION;
+        serde_json::to_string(&record).unwrap_or_default()
+    }
+
+    /// Records an invoke whose outcome is unknown ([`invoke_may_have_run`]): it stays pending
+    /// with the error, so an Idempotency-Key replay finds it and never runs the action again; a
+    /// callback may still end it, and its deadline ends it `timed_out` otherwise (without an
+    /// upstream id it cannot be polled). Returns whether anything changed.
+    pub fn apply_unknown_invoke_outcome(&mut self, error: &DataActionsError, now_ms: u64) -> bool {
+        if self.status != RecordStatus::Pending || self.invoke_id.is_some() {
+            return false;
+        }
+        self.error = Some(error.details());
+        self.updated_at_ms = now_ms;
+        self.next_poll_at_ms = self.deadline_ms;
+        true
+    }
+
+    /// When the object should next act on its own: the next poll or the deadline of a pending
+    /// record; `None` once the upstream's word or the deadline ended it.
+    pub fn next_wake_at_ms(&self) -> Option<u64> {
+        (self.status == RecordStatus::Pending).then(|| self.next_poll_at_ms.min(self.deadline_ms))
     }
 
     /// Whether `token` is this record's callback capability (constant-time on the hashes).
@@ -242,6 +353,10 @@ impl InvocationRecord {
     /// credentials refused, a missing scope, rate limiting, network trouble) keep it pending; an
     /// upstream that no longer knows it fails it. Returns whether anything changed.
     pub fn apply_poll_outcome(&mut self, outcome: &Result<InvocationStatus, DataActionsError>, now_ms: u64) -> bool {
+        if self.status == RecordStatus::TimedOut {
+            // Only the upstream's final word moves a timed-out record.
+            return matches!(outcome, Ok(status) if self.apply_status(status, 0, now_ms));
+        }
         if self.status.is_terminal() {
             return false;
         }
@@ -287,10 +402,10 @@ impl InvocationRecord {
 
     /// Applies a status report; `next_poll_in_ms` schedules the next poll of a pending record.
     pub fn apply_status(&mut self, status: &InvocationStatus, next_poll_in_ms: u64, now_ms: u64) -> bool {
-        if self.status.is_terminal() {
+        if !self.status.accepts_upstream_word() || (self.status == RecordStatus::TimedOut && !is_terminal(&status.status)) {
             return false;
         }
-        self.poll_count += 1;
+        self.poll_count = self.poll_count.saturating_add(1);
         self.updated_at_ms = now_ms;
         if is_terminal(&status.status) {
             let record_status = RecordStatus::from_upstream(&status.status);
@@ -308,8 +423,8 @@ impl InvocationRecord {
 
     /// Applies a completion callback. A duplicate or late one changes nothing.
     pub fn apply_callback(&mut self, notification: &CallbackNotification, now_ms: u64) -> bool {
-        if self.status.is_terminal() || !is_terminal(&notification.status) {
-            if !self.status.is_terminal() && self.upstream_status.as_deref() != Some(notification.status.as_str()) {
+        if !self.status.accepts_upstream_word() || !is_terminal(&notification.status) {
+            if self.status == RecordStatus::Pending && self.upstream_status.as_deref() != Some(notification.status.as_str()) {
                 self.upstream_status = Some(notification.status.clone());
                 self.updated_at_ms = now_ms;
                 return true;
@@ -362,18 +477,8 @@ impl InvocationRecord {
             elapsed_ms: now_ms.saturating_sub(self.created_at_ms),
         };
         self.finish(RecordStatus::TimedOut, None, Some(error.details()), CompletionSource::Deadline, None, now_ms);
+        self.timed_out_at_ms = Some(now_ms);
         true
-    }
-
-    /// Of two copies of the same record (e.g. read back from an eventually consistent store),
-    /// the one that is further along: terminal beats pending; between pending copies, more polls.
-    pub fn merge(self, other: InvocationRecord) -> InvocationRecord {
-        match (self.status.is_terminal(), other.status.is_terminal()) {
-            (true, _) => self,
-            (false, true) => other,
-            (false, false) if other.poll_count > self.poll_count || (self.invoke_id.is_none() && other.invoke_id.is_some()) => other,
-            _ => self,
-        }
     }
 
     fn finish(
@@ -387,7 +492,10 @@ impl InvocationRecord {
     ) {
         let latency = now_ms.saturating_sub(self.created_at_ms);
         self.status = status;
-        self.outputs = if status == RecordStatus::Completed { outputs } else { None };
+        self.outputs = match (status, outputs) {
+            (RecordStatus::Completed, Some(outputs)) => Some(coerce_outputs(&self.declared_outputs, outputs)),
+            _ => None,
+        };
         self.error = error;
         self.updated_at_ms = now_ms;
         self.completed_at_ms = Some(now_ms);
@@ -442,9 +550,17 @@ impl InvocationRecord {
             if let Some(audit) = &self.audit {
                 object.insert("audit".into(), serde_json::to_value(audit).unwrap_or(Value::Null));
             }
+            if let Some(at) = self.timed_out_at_ms {
+                object.insert("timedOutAt".into(), Value::String(format_rfc3339_millis(at)));
+            }
         }
         view
     }
+}
+
+/// The parser's message and position (serde_json never quotes the input's values).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    format!("{error}")
 }
 
 fn error_of_result(result: &InvocationResult) -> Option<ErrorDetails> {
@@ -485,9 +601,95 @@ mod tests {
                 idempotency_key: Some("k1"),
                 callback_token: "cap-token",
                 max_pending_ms: 60_000,
+                declared_outputs: &[OutputParameter { name: "rows".into(), param_type: crate::core::definition::ParamType::Integer }],
             },
             1_000,
         )
+    }
+
+    #[test]
+    fn the_upstreams_final_word_replaces_a_timeout_and_keeps_timed_out_at() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        assert!(r.expire_if_due(61_000));
+        assert_eq!((r.status, r.timed_out_at_ms), (RecordStatus::TimedOut, Some(61_000)));
+        let running = parse_notification(json!({"invokeId": "up-1", "status": "running"})).unwrap();
+        assert!(!r.apply_callback(&running, 62_000), "a non-final word does not reopen it");
+        let done = parse_notification(json!({"invokeId": "up-1", "status": "completed", "outputs": {"rows": "12"}})).unwrap();
+        let outcome = r.accept_callback(&done, 70_000).unwrap();
+        assert!(outcome.changed && !outcome.ack.duplicate);
+        assert_eq!(outcome.ack.callback_status, "SYNCED");
+        assert_eq!((r.status, r.completed_by, r.timed_out_at_ms), (RecordStatus::Completed, Some(CompletionSource::Callback), Some(61_000)));
+        assert_eq!(r.outputs.as_ref().and_then(|o| o.get("rows")), Some(&json!(12)), "coerced by the declared type");
+        let view = r.public_view();
+        assert_eq!((view["timedOutAt"].as_str(), view["status"].as_str()), (Some("1970-01-01T00:01:01.000Z"), Some("completed")));
+        assert!(view.get("error").is_none());
+        let failed = parse_notification(json!({"invokeId": "up-1", "status": "failed"})).unwrap();
+        assert!(!r.apply_callback(&failed, 80_000), "the upstream's final word is never overwritten");
+    }
+
+    #[test]
+    fn a_poll_after_the_timeout_also_ends_it_with_coerced_outputs() {
+        let mut r = record();
+        r.apply_invoke_result(&pending("up-1"), 1_010);
+        r.expire_if_due(61_000);
+        let running = InvocationStatus { invoke_id: "up-1".into(), status: "running".into(), outputs: Map::new(), errors: vec![] };
+        assert!(!r.apply_poll_outcome(&Ok(running), 62_000));
+        let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
+        assert!(!r.apply_poll_outcome(&Err(gone), 62_000), "errors are not the upstream's word on the invocation");
+        let mut outputs = Map::new();
+        outputs.insert("rows".into(), json!("7"));
+        outputs.insert("note".into(), json!("kept"));
+        let done = InvocationStatus { invoke_id: "up-1".into(), status: "completed".into(), outputs, errors: vec![] };
+        assert!(r.apply_poll_outcome(&Ok(done), 63_000));
+        assert_eq!((r.status, r.completed_by, r.timed_out_at_ms), (RecordStatus::Completed, Some(CompletionSource::Poll), Some(61_000)));
+        assert_eq!(r.outputs, Some(serde_json::from_value(json!({"rows": 7, "note": "kept"})).unwrap()));
+    }
+
+    #[test]
+    fn records_of_the_first_schema_decode_with_defaults() {
+        let v1 = include_str!("../../tests/fixtures/record-v1-pending.json");
+        let r = InvocationRecord::decode("inv:dai_0123456789abcdef0123456789abcdef", v1).unwrap();
+        assert_eq!((r.schema_version, r.status, r.invoke_id.as_deref()), (1, RecordStatus::Pending, Some("9f1c2e4a-0000-4000-8000-000000000001")));
+        assert!(r.declared_outputs.is_empty() && r.timed_out_at_ms.is_none());
+        assert!(r.callback_token_matches("cap-token"));
+        let stored = r.encode();
+        assert!(stored.contains(&format!("\"schemaVersion\":{RECORD_SCHEMA_VERSION}")));
+        assert_eq!(InvocationRecord::decode("k", &stored).map(|r| r.invocation_id), Ok(r.invocation_id.clone()));
+        let done = include_str!("../../tests/fixtures/record-v1-completed.json");
+        let r = InvocationRecord::decode("k", done).unwrap();
+        assert_eq!((r.status, r.completed_by), (RecordStatus::Completed, Some(CompletionSource::Callback)));
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_decoded_is_an_error_not_an_absence() {
+        let error = InvocationRecord::decode("inv:x", "{\"invocationId\": 3}").unwrap_err();
+        assert!(matches!(error, RecordDecodeError::Malformed { .. }));
+        assert!(error.to_string().contains("inv:x"));
+        let mut newer: Value = serde_json::from_str(&record().encode()).unwrap();
+        newer["schemaVersion"] = json!(RECORD_SCHEMA_VERSION + 1);
+        let error = InvocationRecord::decode("inv:y", &newer.to_string()).unwrap_err();
+        assert_eq!(error, RecordDecodeError::TooNew { key: "inv:y".into(), version: RECORD_SCHEMA_VERSION + 1 });
+    }
+
+    #[test]
+    fn an_invoke_of_unknown_outcome_keeps_the_record_pending_until_its_deadline() {
+        let mut r = record();
+        let lost = DataActionsError::Transport {
+            kind: crate::core::http::TransportFailureKind::Timeout,
+            message: "no answer".into(),
+            outcome_unknown: true,
+            invoke_id: None,
+        };
+        assert!(invoke_may_have_run(&lost));
+        assert!(!invoke_may_have_run(&DataActionsError::RateLimited { attempts: 3, upstream_code: None, retry_after_ms: None, message: "slow".into() }));
+        assert!(r.apply_unknown_invoke_outcome(&lost, 1_100));
+        assert_eq!((r.status, r.next_wake_at_ms()), (RecordStatus::Pending, Some(61_000)));
+        assert_eq!(r.error.as_ref().map(|e| e.code.as_str()), Some("transport"));
+        let done = parse_notification(json!({"invokeId": "up-9", "status": "completed", "outputs": {}})).unwrap();
+        assert!(r.apply_callback(&done, 5_000), "the upstream's callback still ends it");
+        assert_eq!((r.status, r.invoke_id.as_deref(), r.error.as_ref()), (RecordStatus::Completed, Some("up-9"), None));
+        assert_eq!(r.next_wake_at_ms(), None);
     }
 
     fn pending(invoke_id: &str) -> InvocationResult {
@@ -556,17 +758,6 @@ mod tests {
         assert!(r.apply_poll_outcome(&Err(moved), 2_000));
         assert_eq!(r.status, RecordStatus::Pending, "a wrong base URL is the proxy's problem, not a failed invocation");
         assert!(r.next_poll_at_ms > 2_000);
-    }
-
-    #[test]
-    fn merge_prefers_the_copy_further_along() {
-        let mut done = record();
-        done.apply_invoke_result(&pending("up-1"), 1_010);
-        let stale = done.clone();
-        let status = InvocationStatus { invoke_id: "up-1".into(), status: "failed".into(), outputs: Map::new(), errors: vec![] };
-        done.apply_status(&status, 0, 2_000);
-        assert_eq!(stale.clone().merge(done.clone()).status, RecordStatus::Failed);
-        assert_eq!(done.merge(stale).status, RecordStatus::Failed);
     }
 
     #[test]
