@@ -15,7 +15,7 @@ use super::callback::{acknowledge, callback_audit, callback_status_for, Callback
 use super::definition::OutputParameter;
 use super::error::{DataActionsError, ErrorDetails};
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
-use super::proxy::schedule::poll_delay_ms;
+use super::proxy::schedule::{poll_delay_ms, INVOKE_ANSWER_GRACE_MS, RECORD_RETENTION_MS};
 use super::time::format_rfc3339_millis;
 use super::validate::coerce_outputs;
 
@@ -251,7 +251,8 @@ impl InvocationRecord {
             deadline_ms: now_ms.saturating_add(fields.max_pending_ms),
             timed_out_at_ms: None,
             poll_count: 0,
-            next_poll_at_ms: now_ms,
+            // Until the invoke is answered, the first wake-up only checks that it was.
+            next_poll_at_ms: now_ms.saturating_add(INVOKE_ANSWER_GRACE_MS),
             completed_by: None,
             latency_ms: None,
             audit: None,
@@ -293,6 +294,27 @@ impl InvocationRecord {
         self.updated_at_ms = now_ms;
         self.next_poll_at_ms = self.deadline_ms;
         true
+    }
+
+    /// When the invocation's object should wake next: at [`Self::next_wake_at_ms`] while pending,
+    /// else when the finished record's retention ends (the object then deletes its storage).
+    pub fn wake_at_ms(&self) -> u64 {
+        self.next_wake_at_ms().unwrap_or_else(|| self.completed_at_ms.unwrap_or(self.updated_at_ms).saturating_add(RECORD_RETENTION_MS))
+    }
+
+    /// Whether a finished record's retention has ended at `now_ms`.
+    pub fn retention_ended(&self, now_ms: u64) -> bool {
+        self.next_wake_at_ms().is_none() && now_ms >= self.wake_at_ms()
+    }
+
+    /// Seconds a read copy written at `now_ms` should live: until the record's retention ends
+    /// (for a pending one: its deadline plus the retention).
+    pub fn read_copy_ttl_s(&self, now_ms: u64) -> u64 {
+        let until = match self.next_wake_at_ms() {
+            Some(_) => self.deadline_ms.saturating_add(RECORD_RETENTION_MS),
+            None => self.wake_at_ms(),
+        };
+        until.saturating_sub(now_ms) / 1000
     }
 
     /// When the object should next act on its own: the next poll or the deadline of a pending
@@ -690,6 +712,17 @@ mod tests {
         assert!(r.apply_callback(&done, 5_000), "the upstream's callback still ends it");
         assert_eq!((r.status, r.invoke_id.as_deref(), r.error.as_ref()), (RecordStatus::Completed, Some("up-9"), None));
         assert_eq!(r.next_wake_at_ms(), None);
+        assert_eq!(r.wake_at_ms(), 5_000 + RECORD_RETENTION_MS);
+        assert!(!r.retention_ended(5_000 + RECORD_RETENTION_MS - 1) && r.retention_ended(5_000 + RECORD_RETENTION_MS));
+        assert_eq!(r.read_copy_ttl_s(5_000), RECORD_RETENTION_MS / 1000);
+    }
+
+    #[test]
+    fn a_new_record_first_wakes_to_check_that_its_invoke_was_answered() {
+        let r = record();
+        assert_eq!(r.next_wake_at_ms(), Some(1_000 + INVOKE_ANSWER_GRACE_MS));
+        assert_eq!(r.read_copy_ttl_s(1_000), (60_000 + RECORD_RETENTION_MS) / 1000);
+        assert!(!r.retention_ended(u64::MAX));
     }
 
     fn pending(invoke_id: &str) -> InvocationResult {

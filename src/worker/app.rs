@@ -1,5 +1,5 @@
-//! What a request (or a cron run) works with: the isolate's client and settings, the KV
-//! namespace and the logger; and the upstream calls, each preceded by making sure a token is at
+//! What a request (or an object's alarm) works with: the isolate's client and settings, the KV
+//! namespace, the bindings, the logger and the request's usage counts; and the upstream calls, each preceded by making sure a token is at
 //! hand and followed by storing a refreshed token.
 
 use std::rc::Rc;
@@ -11,6 +11,7 @@ use super::isolate::{self, Isolate, ProxyClient};
 use super::kv::{Kv, StorageError};
 use super::log::Log;
 use super::token;
+use super::usage::Usage;
 use crate::core::definition::ActionDefinition;
 use crate::core::invocation::{InvocationResult, InvocationStatus, InvokeOptions};
 use crate::core::proxy::settings::ProxySettings;
@@ -27,12 +28,16 @@ pub struct App {
     pub kv: Kv,
     /// The request's logger.
     pub log: Log,
+    /// The bindings.
+    pub env: Env,
+    /// What the request cost in KV and object operations.
+    pub usage: Rc<Usage>,
 }
 
 impl App {
-    /// The app for checked `settings`.
-    pub fn new(settings: ProxySettings, env: &Env, log: Log) -> Result<App, StorageError> {
-        Ok(App { isolate: isolate::for_settings(settings), kv: Kv::from_env(env)?, log })
+    /// The app for checked `settings`; KV and object operations are counted in `usage`.
+    pub fn new(settings: ProxySettings, env: &Env, log: Log, usage: Rc<Usage>) -> Result<App, StorageError> {
+        Ok(App { isolate: isolate::for_settings(settings), kv: Kv::from_env(env, Rc::clone(&usage))?, log, env: env.clone(), usage })
     }
 
     /// The settings.

@@ -89,6 +89,20 @@ impl ApiError {
         self
     }
 
+    /// Sets `Retry-After`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_s = Some(seconds);
+        self
+    }
+
+    /// Adds a field to the error body (e.g. the `invocationId` an error belongs to).
+    pub fn with_field(mut self, name: &str, value: Value) -> Self {
+        if let Some(object) = self.body.get_mut("error").and_then(Value::as_object_mut) {
+            object.insert(name.to_string(), value);
+        }
+        self
+    }
+
     /// Adds a header to the answer.
     pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
         self.headers.push((name, value.to_string()));

@@ -1,12 +1,16 @@
-//! Typed access to the `DATA_ACTIONS_KV` namespace. KV allows one write per second per key: a
-//! failed write is tried once more after a second.
+//! Typed access to the `DATA_ACTIONS_KV` namespace, counting every operation in the request's
+//! [`Usage`]. KV allows one write per second per key: a failed write is tried once more after a
+//! second.
+
+use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use worker::kv::{Key, KvStore};
+use worker::kv::KvStore;
 use worker::Env;
 
+use super::usage::Usage;
 use super::KV_BINDING;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
@@ -22,22 +26,27 @@ pub struct StorageError(pub String);
 #[derive(Clone)]
 pub struct Kv {
     store: KvStore,
+    usage: Rc<Usage>,
 }
 
 impl Kv {
-    /// The bound namespace.
-    pub fn from_env(env: &Env) -> Result<Kv, StorageError> {
-        env.kv(KV_BINDING).map(|store| Kv { store }).map_err(|_| StorageError(format!("{KV_BINDING} is not bound")))
+    /// The bound namespace; operations are counted in `usage`.
+    pub fn from_env(env: &Env, usage: Rc<Usage>) -> Result<Kv, StorageError> {
+        env.kv(KV_BINDING).map(|store| Kv { store, usage }).map_err(|_| StorageError(format!("{KV_BINDING} is not bound")))
     }
 
     /// A value as text.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.usage.kv_read();
         self.store.get(key).text().await.map_err(|e| StorageError(format!("reading {key}: {e}")))
     }
 
-    /// A JSON value; one that does not parse as `T` reads as absent.
+    /// A JSON value; one that does not parse as `T` is an error naming the key.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
-        Ok(self.get_text(key).await?.and_then(|text| serde_json::from_str(&text).ok()))
+        match self.get_text(key).await? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| StorageError(format!("decoding {key}: {e}"))),
+        }
     }
 
     /// Writes `value` (expiring after `ttl_s`, at least a minute), with optional metadata.
@@ -58,6 +67,7 @@ impl Kv {
                 },
                 None => builder,
             };
+            self.usage.kv_write();
             match builder.execute().await {
                 Ok(()) => return Ok(()),
                 Err(e) => last = e.to_string(),
@@ -70,23 +80,5 @@ impl Kv {
     pub async fn put_json<T: Serialize>(&self, key: &str, value: &T, ttl_s: u64) -> Result<(), StorageError> {
         let text = serde_json::to_string(value).map_err(|e| StorageError(format!("encoding {key}: {e}")))?;
         self.put(key, &text, ttl_s, None).await
-    }
-
-    /// Deletes a key (absent keys are fine).
-    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.store.delete(key).await.map_err(|e| StorageError(format!("deleting {key}: {e}")))
-    }
-
-    /// Up to `limit` keys starting with `prefix`, with their metadata.
-    pub async fn list(&self, prefix: &str, limit: u64) -> Result<Vec<Key>, StorageError> {
-        let answer = self
-            .store
-            .list()
-            .prefix(prefix.to_string())
-            .limit(limit)
-            .execute()
-            .await
-            .map_err(|e| StorageError(format!("listing {prefix}: {e}")))?;
-        Ok(answer.keys)
     }
 }

@@ -25,6 +25,11 @@ impl Log {
         Log { request_id: Rc::from(request_id), annotations: Rc::default() }
     }
 
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
     /// Adds a field to the request's access line (one line per request rather than one per step).
     pub fn annotate(&self, key: &str, value: Value) {
         self.annotations.borrow_mut().insert(key.to_string(), value);

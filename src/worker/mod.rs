@@ -1,5 +1,6 @@
-//! The Cloudflare Worker shell (feature `worker`): the proxy's HTTP API over the driver, with
-//! invocation records in KV, caller authentication, completion callbacks and a Cron Trigger.
+//! The Cloudflare Worker shell (feature `worker`): the proxy's HTTP API over the driver, with one
+//! Durable Object per invocation (its record, callbacks, polls on its alarm, waiters), KV for the
+//! shared token and the records' read copies, and caller authentication.
 //!
 //! The rules live in the core (`core::proxy` for settings, request shapes, statuses, CORS and the
 //! poll schedule; `core::record` for the invocation record's transitions); this module moves
@@ -7,35 +8,40 @@
 //!
 //! - [`routes`]: dispatch, CORS, caller auth, the access log line;
 //! - [`health`], [`actions`], [`invoke`], [`invocations`], [`callbacks`]: the routes;
-//! - [`follow`]: polling pending invocations (after a 202, for `?wait=`, and for [`cron`]);
-//! - [`store`]: invocation records in KV; [`kv`]: typed KV access; [`token`]: the shared token;
+//! - [`invocation_object`]: the Durable Object class `Invocation`; [`object_storage`]: its
+//!   SQLite record; [`objects`]: the Worker's requests to it; [`wake`]: its waiters;
+//! - [`store`]: KV read copies of records; [`kv`]: typed KV access; [`token`]: the shared token;
 //! - [`isolate`]: the per-isolate driver client; [`app`]: what a request works with;
-//! - [`lock`], [`wake`]: per-invocation ordering and wake-ups within the isolate;
-//! - [`env`], [`http`], [`log`], [`random`]: settings, responses, JSON logs, random ids.
+//! - [`env`], [`http`], [`log`], [`random`], [`usage`]: settings, responses, JSON logs, random
+//!   ids, the KV and object operations each request made.
 //!
 //! Nothing here panics: every failure becomes a JSON error answer or a log line.
 
 mod actions;
 mod app;
 mod callbacks;
-mod cron;
 mod env;
-mod follow;
 mod health;
 mod http;
+mod invocation_object;
 mod invocations;
 mod invoke;
 mod isolate;
 mod kv;
-mod lock;
 mod log;
+mod object_storage;
+mod objects;
 mod random;
 mod routes;
 mod store;
 mod token;
+mod usage;
 mod wake;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+pub use invocation_object::Invocation;
+pub use objects::INVOCATIONS_BINDING;
+
+use worker::{event, Context, Env, Request, Response};
 
 /// The name of the KV namespace binding in `wrangler.toml`.
 pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
@@ -43,9 +49,4 @@ pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     Ok(routes::handle(req, env, ctx).await)
-}
-
-#[event(scheduled)]
-async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    cron::run(&event.cron(), &env).await;
 }

@@ -12,6 +12,8 @@
 //! `OPTIONS` answers CORS preflights for the origins in `ALLOWED_ORIGINS`; other origins get no
 //! CORS headers at all.
 
+use std::rc::Rc;
+
 use serde_json::{json, Value};
 use worker::{Context, Env, Method, Request, Response};
 
@@ -20,6 +22,7 @@ use super::env::read_settings;
 use super::http::{empty_response, header, ApiError};
 use super::log::Log;
 use super::random::request_id;
+use super::usage::Usage;
 use super::{actions, callbacks, health, invocations, invoke};
 use crate::core::auth::{api_key_matches, bearer_token};
 use crate::core::proxy::cors::{allowed_origin, cors_headers};
@@ -86,6 +89,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     let started = JsRuntime::new().now_ms();
     let request_id = request_id();
     let log = Log::new(&request_id);
+    let usage = Rc::new(Usage::default());
     let method = req.method();
     let path = req.path();
     let settings = read_settings(&env);
@@ -97,7 +101,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     } else {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let outcome = match route(&method, &segments) {
-            Ok(route) => serve(route, &mut req, &env, &ctx, &log, settings).await,
+            Ok(route) => serve(route, &mut req, &env, &ctx, &log, &usage, settings).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -129,6 +133,9 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), log.annotations()) {
         line.extend(extra);
     }
+    if let Some(line) = line.as_object_mut() {
+        line.insert("usage".into(), usage.fields());
+    }
     if response.status_code() >= 500 {
         log.warn("request", line);
     } else {
@@ -154,6 +161,7 @@ async fn serve(
     env: &Env,
     ctx: &Context,
     log: &Log,
+    usage: &Rc<Usage>,
     settings: Result<ProxySettings, Vec<SettingProblem>>,
 ) -> Result<Response, ApiError> {
     if let Route::Health = route {
@@ -166,7 +174,7 @@ async fn serve(
         return Err(ApiError::unauthorized(message).with_header("www-authenticate", "Bearer"));
     }
     let caller = bearer_token(authorization.as_deref()).unwrap_or_default().to_string();
-    let app = App::new(settings, env, log.clone()).map_err(|e| ApiError::storage(&e.0))?;
+    let app = App::new(settings, env, log.clone(), Rc::clone(usage)).map_err(|e| ApiError::storage(&e.0))?;
     match route {
         Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
         Route::Definition(id) => actions::definition(&app, id).await,

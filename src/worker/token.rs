@@ -1,13 +1,12 @@
 //! The upstream token, shared by every isolate through KV (`token:v1`, expiring with the token).
 //! The in-memory token is used while valid; when it is missing or expiring, the one in KV is
-//! imported; only when that is missing or expiring too is a new one requested — by one request
-//! at a time per isolate, the others waiting on a lock and then finding it. A token the driver
-//! refreshed (after a 401) is written back.
+//! imported; only when that is missing or expiring too is a new one requested (the driver makes
+//! concurrent callers in the isolate share one request). A token the driver refreshed (after a
+//! 401) is written back.
 
 use serde_json::json;
 
 use super::app::App;
-use super::lock;
 use super::store::TOKEN_KEY;
 use crate::core::DataActionsError;
 
@@ -20,10 +19,6 @@ fn has_valid_token(app: &App) -> bool {
 
 /// Makes sure the client holds a valid token: its own, the one in KV, or a new one.
 pub async fn ensure(app: &App) -> Result<(), DataActionsError> {
-    if has_valid_token(app) {
-        return Ok(());
-    }
-    let _guard = lock::lock(TOKEN_KEY).await;
     if has_valid_token(app) {
         return Ok(());
     }

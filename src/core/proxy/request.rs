@@ -113,6 +113,17 @@ pub fn new_invocation_id(random: &[u8; 16]) -> String {
     id
 }
 
+/// The invocation id of an idempotent request: derived from its [`idempotency_digest`], so every
+/// duplicate of the request, whichever instance it reaches, addresses the same Durable Object
+/// (named by this id), where reservation and replay are one serialized step.
+pub fn idempotent_invocation_id(digest: &str) -> String {
+    let derived = payload_hash(&Value::Array(vec![Value::String("invocation".into()), Value::String(digest.to_string())]));
+    let mut id = String::with_capacity(INVOCATION_ID_PREFIX.len() + 32);
+    id.push_str(INVOCATION_ID_PREFIX);
+    id.push_str(derived.get(..32).unwrap_or(&derived));
+    id
+}
+
 /// Whether `id` has the shape of an invocation id this proxy mints.
 pub fn check_invocation_id(id: &str) -> Result<(), DataActionsError> {
     let valid = id

@@ -1,6 +1,7 @@
 //! When the proxy polls an invocation the upstream accepted (202). Callbacks are the fast path; polls
 //! are the fallback that guarantees every accepted invocation reaches a terminal state, so they
-//! start late and back off: 2 s, 4 s, 8 s ... at most one minute apart (the Cron Trigger's period).
+//! start late and back off: 2 s, 4 s, 8 s ... at most one minute apart. Each invocation's Durable
+//! Object polls on its alarm; nothing else polls.
 
 /// Delay of the first poll after the upstream accepted an invocation.
 pub const FIRST_POLL_DELAY_MS: u64 = 2_000;
@@ -8,22 +9,18 @@ pub const FIRST_POLL_DELAY_MS: u64 = 2_000;
 /// The longest wait between two polls.
 pub const MAX_POLL_INTERVAL_MS: u64 = 60_000;
 
-/// How long the Worker keeps following an invocation in the background after answering 202
-/// (`ctx.waitUntil` lasts about 30 s after the response); the Cron Trigger takes over afterwards.
-pub const FOLLOW_UP_BUDGET_MS: u64 = 25_000;
+/// How long an invoke may take to answer before its object's alarm looks at it: a record whose
+/// invoke is still unanswered then (the object restarted while it was in flight) has an unknown
+/// outcome and is never invoked again.
+pub const INVOKE_ANSWER_GRACE_MS: u64 = 60_000;
 
-/// Pending invocations looked at per Cron Trigger run, at most.
-pub const CRON_MAX_RECORDS: usize = 50;
+/// How long a duplicate of an idempotent request waits for the first one's invoke to be
+/// answered before it is told 409 with `Retry-After`.
+pub const IN_FLIGHT_WAIT_MS: u64 = 10_000;
 
-/// Keys listed per Cron Trigger run, at most (one KV list call).
-pub const CRON_LIST_LIMIT: u64 = 1_000;
-
-/// Wall time one Cron Trigger run may spend polling.
-pub const CRON_BUDGET_MS: u64 = 20_000;
-
-/// The Cron Trigger fires about once a minute: a record due before the next run is polled now
-/// rather than up to a minute late.
-pub const CRON_LOOKAHEAD_MS: u64 = 60_000;
+/// How long an invocation's object keeps a finished record (and so its Idempotency-Key) before
+/// it deletes its storage; the KV read copy expires then too.
+pub const RECORD_RETENTION_MS: u64 = 7 * 86_400_000;
 
 /// The delay before the next poll, after `polls_done` polls: 2 s, 4 s, 8 s ... capped at a minute.
 pub fn poll_delay_ms(polls_done: u32) -> u64 {

@@ -1,0 +1,121 @@
+//! Talking to invocation objects (the Durable Object class `Invocation`, binding `INVOCATIONS`):
+//! the internal requests the Worker sends one, and relaying its answers to the caller. Each object
+//! is named by its invocation id (an idempotent request's id is derived from its key's digest), so
+//! every instance of the Worker, in every location, reaches the same one.
+//!
+//! | internal request                 | what the object does                                      |
+//! |----------------------------------|-----------------------------------------------------------|
+//! | `POST /invoke[?wait=N]` [`StartInvocation`] | reserve, invoke upstream, record; or replay      |
+//! | `POST /adopt[?wait=N]` (a record)| keep a record the Worker made (a sync action that answered 202) |
+//! | `GET /record[?wait=N]`           | the record, optionally after waiting for its end          |
+//! | `POST /callback` (raw body, token header) | apply the upstream's completion callback         |
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use worker::{Headers, Method, Request, RequestInit, Response};
+
+use super::app::App;
+use super::http::ApiError;
+use crate::core::record::InvocationRecord;
+
+/// The Durable Object namespace binding in `wrangler.toml`.
+pub const INVOCATIONS_BINDING: &str = "INVOCATIONS";
+
+/// Carries the caller's request id into the object's log lines.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Carries the callback's capability token to the object (never logged).
+pub const CALLBACK_TOKEN_HEADER: &str = "x-callback-token";
+
+/// What an object needs to start an invocation (the inputs are already validated).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartInvocation {
+    /// The invocation (the object's name).
+    pub invocation_id: String,
+    /// The action.
+    pub action_id: String,
+    /// The validated, coerced inputs.
+    pub inputs: Value,
+    /// The context.
+    pub context: Value,
+    /// The caller's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+}
+
+/// The response headers an object's answer keeps on its way to the caller.
+const RELAYED_HEADERS: [&str; 4] = ["content-type", "location", "retry-after", "idempotent-replayed"];
+
+/// Sends one internal request to the object of `invocation_id` and relays its answer.
+async fn send(app: &App, invocation_id: &str, method: Method, path_and_query: &str, body: Option<String>, extra: &[(&str, &str)]) -> Result<Response, ApiError> {
+    let unavailable = |what: &str, e: worker::Error| {
+        app.log.error("objects: request failed", json_fields(invocation_id, what, &e));
+        ApiError::new(503, "unavailable", "the invocation's coordinator is unavailable; retry").with_retry_after(1)
+    };
+    let namespace = app.env.durable_object(INVOCATIONS_BINDING).map_err(|e| unavailable("binding", e))?;
+    let stub = namespace.id_from_name(invocation_id).and_then(|id| id.get_stub()).map_err(|e| unavailable("stub", e))?;
+    let headers = Headers::new();
+    let _ = headers.set(REQUEST_ID_HEADER, app.log.request_id());
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(JsValue::from_str(&body)));
+    }
+    let request = Request::new_with_init(&format!("https://invocation{path_and_query}"), &init).map_err(|e| unavailable("request", e))?;
+    app.usage.object_request();
+    let mut answer = stub.fetch_with_request(request).await.map_err(|e| unavailable("fetch", e))?;
+    relay(&mut answer).await.map_err(|e| unavailable("answer", e))
+}
+
+fn json_fields(invocation_id: &str, what: &str, error: &worker::Error) -> Value {
+    serde_json::json!({ "invocationId": invocation_id, "step": what, "error": error.to_string() })
+}
+
+/// A copy of the object's answer whose headers the Worker may still change (a fetched
+/// response's headers are immutable).
+async fn relay(answer: &mut Response) -> worker::Result<Response> {
+    let status = answer.status_code();
+    let headers = Headers::new();
+    for name in RELAYED_HEADERS {
+        if let Ok(Some(value)) = answer.headers().get(name) {
+            let _ = headers.set(name, &value);
+        }
+    }
+    let _ = headers.set("cache-control", "no-store");
+    let bytes = answer.bytes().await?;
+    Ok(Response::builder().with_status(status).with_headers(headers).fixed(bytes))
+}
+
+fn wait_query(wait_s: u64) -> String {
+    if wait_s > 0 {
+        format!("?wait={wait_s}")
+    } else {
+        String::new()
+    }
+}
+
+/// Starts (or replays) an invocation in its object.
+pub async fn start(app: &App, command: &StartInvocation, wait_s: u64) -> Result<Response, ApiError> {
+    let body = serde_json::to_string(command).map_err(|e| ApiError::new(500, "internal", format!("encoding the command: {e}")))?;
+    send(app, &command.invocation_id, Method::Post, &format!("/invoke{}", wait_query(wait_s)), Some(body), &[]).await
+}
+
+/// Hands a pending record the Worker made to its object, which follows it from then on.
+pub async fn adopt(app: &App, record: &InvocationRecord, wait_s: u64) -> Result<Response, ApiError> {
+    send(app, &record.invocation_id, Method::Post, &format!("/adopt{}", wait_query(wait_s)), Some(record.encode()), &[]).await
+}
+
+/// The record as its object has it.
+pub async fn record(app: &App, invocation_id: &str, wait_s: u64) -> Result<Response, ApiError> {
+    send(app, invocation_id, Method::Get, &format!("/record{}", wait_query(wait_s)), None, &[]).await
+}
+
+/// Delivers a completion callback to its object.
+pub async fn callback(app: &App, invocation_id: &str, token: &str, body: Vec<u8>) -> Result<Response, ApiError> {
+    let text = String::from_utf8(body).map_err(|_| ApiError::bad_input("the callback body is not UTF-8 JSON"))?;
+    send(app, invocation_id, Method::Post, "/callback", Some(text), &[(CALLBACK_TOKEN_HEADER, token)]).await
+}
