@@ -205,7 +205,7 @@ export function buildWorker() {
  * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
  * which other work may touch while the tests run) nor restart the Worker mid-test.
  */
-function testConfig(dir, main) {
+function testConfig(dir, main, instanceOf) {
   const path = join(dir, "wrangler.toml");
   if (main) {
     // Another script (a benchmark's baseline): only what wrangler needs to serve it.
@@ -218,9 +218,15 @@ function testConfig(dir, main) {
   let skipping = false;
   for (const line of lines) {
     const section = line.match(/^\s*\[\[?([^\]]+)\]\]?\s*$/);
-    if (section) skipping = section[1].trim() === "build";
+    // A second instance binds the first one's Durable Object class and defines none itself.
+    if (section) skipping = section[1].trim() === "build" || (instanceOf && section[1].trim() === "migrations");
     if (skipping) continue;
-    out.push(line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`));
+    let out_line = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`);
+    if (instanceOf) {
+      out_line = out_line.replace(/^name\s*=.*$/, `name = ${JSON.stringify(`${instanceOf}-instance-${Date.now()}`)}`);
+      out_line = out_line.replace(/^class_name\s*=\s*"Invocation"\s*$/, `class_name = "Invocation"\nscript_name = ${JSON.stringify(instanceOf)}`);
+    }
+    out.push(out_line);
   }
   writeFileSync(path, out.join("\n"));
   return path;
@@ -251,13 +257,18 @@ function dotenvLine(key, value) {
  *   Workers started misconfigured on purpose).
  * - `main`: serve this script (absolute path) instead of the built Worker, with a minimal config
  *   (benchmark baselines); it must answer GET /healthz.
+ * - `instanceOf`: the name of a Worker already running under `wrangler dev` (wrangler.toml's
+ *   `name`, "cxone-data-actions"): this one is a second instance of it, in its own workerd
+ *   process, binding the first one's Durable Object class through the local dev registry
+ *   (`script_name`); give it the first one's `persistTo` to share its KV too.
  *
- * Resolves to `{ url, port, stop(), output(), scheduled(cron) }` once GET /healthz answers.
+ * Resolves to `{ url, port, stop(), output(), kvPut(key, value) }` once GET /healthz answers.
  * The Worker is built once per test process (buildWorker) and served from a copy of
  * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
- *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string }} [options]
- * @returns {Promise<Started & { scheduled: (cron?: string) => Promise<string> }>}
+ *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string,
+ *           instanceOf?: string }} [options]
+ * @returns {Promise<Started & { kvPut: (key: string, value: string) => Promise<void> }>}
  */
 export async function startWorker({
   vars = {},
@@ -267,6 +278,7 @@ export async function startWorker({
   timeoutMs = 90_000,
   healthy = true,
   main,
+  instanceOf,
 } = {}) {
   if (!main) await buildWorker();
   port ??= await freePort();
@@ -280,15 +292,17 @@ export async function startWorker({
   };
   writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => dotenvLine(k, v)).join("\n") + "\n");
 
+  const config = testConfig(tmp, main, instanceOf);
+  const state = persistTo ?? join(tmp, "state");
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
-    "--config", testConfig(tmp, main),
+    "--config", config,
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
-    "--persist-to", persistTo ?? join(tmp, "state"),
+    "--persist-to", state,
     "--env-file", envFile,
     "--show-interactive-dev-session=false",
     "--log-level", process.env.E2E_WRANGLER_LOG_LEVEL ?? "log",
@@ -332,12 +346,13 @@ export async function startWorker({
     port,
     stop,
     output: proc.output,
-    /** Fires the scheduled (Cron Trigger) handler once, as Cloudflare would for `cron`. */
-    async scheduled(cron = "* * * * *") {
-      const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}`);
-      const body = await res.text();
-      if (res.status !== 200) throw new Error(`/cdn-cgi/handler/scheduled answered ${res.status}: ${body}`);
-      return body;
+    /** Writes `value` under `key` in this Worker's local KV namespace (wrangler kv key put). */
+    async kvPut(key, value) {
+      await run("wrangler-kv", process.execPath, [
+        join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+        "kv", "key", "put", key, value,
+        "--binding", "DATA_ACTIONS_KV", "--local", "--persist-to", state, "--config", config,
+      ], { env: { ...BASE_ENV, WRANGLER_LOG_PATH: join(tmp, "logs") } });
     },
   };
 }
