@@ -216,17 +216,22 @@ function testConfig(dir, main, instanceOf) {
   const lines = readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n");
   const out = [];
   let skipping = false;
+  let named = false;
   for (const line of lines) {
     const section = line.match(/^\s*\[\[?([^\]]+)\]\]?\s*$/);
     // A second instance binds the first one's Durable Object class and defines none itself.
     if (section) skipping = section[1].trim() === "build" || (instanceOf && section[1].trim() === "migrations");
     if (skipping) continue;
-    let out_line = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`);
-    if (instanceOf) {
-      out_line = out_line.replace(/^name\s*=.*$/, `name = ${JSON.stringify(`${instanceOf}-instance-${Date.now()}`)}`);
-      out_line = out_line.replace(/^class_name\s*=\s*"Invocation"\s*$/, `class_name = "Invocation"\nscript_name = ${JSON.stringify(instanceOf)}`);
+    let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`);
+    if (instanceOf && !named && /^name\s*=/.test(outLine)) {
+      // The Worker's own name (the first `name`; later ones name bindings).
+      named = true;
+      outLine = `name = ${JSON.stringify(`${instanceOf}-instance-${Date.now()}`)}`;
     }
-    out.push(out_line);
+    if (instanceOf) {
+      outLine = outLine.replace(/^class_name\s*=\s*"Invocation"\s*$/, `class_name = "Invocation"\nscript_name = ${JSON.stringify(instanceOf)}`);
+    }
+    out.push(outLine);
   }
   writeFileSync(path, out.join("\n"));
   return path;
