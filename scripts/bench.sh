@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, printing the figures that BENCHMARKS.md records (ratios are measured within one
 # run). Not part of the test command: figures are read, not asserted.
-#   scripts/bench.sh [core|wasm|emulator|pkg|worker ...]
+#   scripts/bench.sh [core|wasm|emulator|pkg|worker|state ...]   (state: see scripts/bench-state.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -31,4 +31,8 @@ if want worker; then
   echo "== Worker: build size, latency and throughput against the emulator, upstream requests per invoke"
   bash scripts/build-worker.sh --force 2>&1 | grep -E "worker size" || true
   node tests/e2e/bench-worker.mjs
+fi
+if want state; then
+  echo "== Worker state: upstream, object and KV operations per invocation"
+  bash scripts/bench-state.sh
 fi

@@ -74,6 +74,7 @@ impl DurableObject for Invocation {
                     // Try again in a minute rather than never.
                     self.set_alarm_in(&app, 60_000).await;
                 }
+                log.info("object alarm", json!({ "usage": app.usage.fields() }));
             }
             Err(error) => log.error("object: alarm without settings", json!({ "error": error.message() })),
         }

@@ -111,8 +111,9 @@ async fn sync_fast_path(
         let view = record.public_view();
         let app = app.clone();
         ctx.wait_until(async move {
-            if let Err(error) = store::write_copy(&app, &record).await {
-                app.log.error("invoke: cannot store the record", json!({ "invocationId": record.invocation_id, "error": error.0 }));
+            match store::write_copy(&app, &record).await {
+                Ok(()) => app.log.info("record copy written", json!({ "invocationId": record.invocation_id, "usage": app.usage.fields() })),
+                Err(error) => app.log.error("invoke: cannot store the record", json!({ "invocationId": record.invocation_id, "error": error.0 })),
             }
         });
         return Ok(json_response(200, &view, &[]));

@@ -58,7 +58,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 }
 
 /**
- * Spawns `cmd` as the leader of a new process group; keeps the last 64 KiB of its output.
+ * Spawns `cmd` as the leader of a new process group; keeps the last MiB of its output.
  * @param {string} name
  * @param {string} cmd
  * @param {string[]} args
@@ -70,7 +70,7 @@ function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT } = {}) {
   let output = "";
   const onData = (chunk) => {
     const text = chunk.toString();
-    output = (output + text).slice(-65536);
+    output = (output + text).slice(-(1 << 20));
     if (VERBOSE) process.stderr.write(text.replace(/^/gm, `[${name}] `));
   };
   child.stdout.on("data", onData);
@@ -140,7 +140,7 @@ function emulatorBinary() {
  * @property {string} url     e.g. http://127.0.0.1:40125 (no trailing slash)
  * @property {number} port
  * @property {() => Promise<void>} stop   kills the process group; idempotent
- * @property {() => string} output        the last 64 KiB of stdout and stderr
+ * @property {() => string} output        the last MiB of stdout and stderr
  */
 
 /**
@@ -205,7 +205,7 @@ export function buildWorker() {
  * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
  * which other work may touch while the tests run) nor restart the Worker mid-test.
  */
-function testConfig(dir, main, instanceOf) {
+function testConfig(dir, main, instanceOf, root = ROOT) {
   const path = join(dir, "wrangler.toml");
   if (main) {
     // Another script (a benchmark's baseline): only what wrangler needs to serve it.
@@ -213,7 +213,7 @@ function testConfig(dir, main, instanceOf) {
     writeFileSync(path, `name = "e2e-baseline"\nmain = ${JSON.stringify(main)}\ncompatibility_date = "${date}"\n`);
     return path;
   }
-  const lines = readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n");
+  const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
   const out = [];
   let skipping = false;
   let named = false;
@@ -222,7 +222,7 @@ function testConfig(dir, main, instanceOf) {
     // A second instance binds the first one's Durable Object class and defines none itself.
     if (section) skipping = section[1].trim() === "build" || (instanceOf && section[1].trim() === "migrations");
     if (skipping) continue;
-    let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`);
+    let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(root, "build/index.js"))}`);
     if (instanceOf && !named && /^name\s*=/.test(outLine)) {
       // The Worker's own name (the first `name`; later ones name bindings).
       named = true;
@@ -262,6 +262,8 @@ function dotenvLine(key, value) {
  *   Workers started misconfigured on purpose).
  * - `main`: serve this script (absolute path) instead of the built Worker, with a minimal config
  *   (benchmark baselines); it must answer GET /healthz.
+ * - `root`: serve the Worker built in another checkout of this project (its wrangler.toml and
+ *   build/, built beforehand), e.g. an earlier commit for a before/after benchmark.
  * - `instanceOf`: the name of a Worker already running under `wrangler dev` (wrangler.toml's
  *   `name`, "cxone-data-actions"): this one is a second instance of it, in its own workerd
  *   process, binding the first one's Durable Object class through the local dev registry
@@ -272,7 +274,7 @@ function dotenvLine(key, value) {
  * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
  *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string,
- *           instanceOf?: string }} [options]
+ *           instanceOf?: string, root?: string }} [options]
  * @returns {Promise<Started & { kvPut: (key: string, value: string) => Promise<void> }>}
  */
 export async function startWorker({
@@ -284,8 +286,9 @@ export async function startWorker({
   healthy = true,
   main,
   instanceOf,
+  root,
 } = {}) {
-  if (!main) await buildWorker();
+  if (!main && !root) await buildWorker();
   port ??= await freePort();
   const inspectorPort = await freePort();
   const tmp = mkdtempSync(join(tmpdir(), "cxone-e2e-worker-"));
@@ -297,7 +300,7 @@ export async function startWorker({
   };
   writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => dotenvLine(k, v)).join("\n") + "\n");
 
-  const config = testConfig(tmp, main, instanceOf);
+  const config = testConfig(tmp, main, instanceOf, root);
   const state = persistTo ?? join(tmp, "state");
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
