@@ -5,7 +5,7 @@
 # Exits non-zero when a build or a test fails.
 #
 #   scripts/test-worker.sh                      all files
-#   scripts/test-worker.sh tests/e2e/worker-cron.test.mjs    some files
+#   scripts/test-worker.sh tests/e2e/worker-alarms.test.mjs    some files
 #   E2E_VERBOSE=1 scripts/test-worker.sh        echo the emulator's and wrangler's output
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -440,7 +440,7 @@ pub fn proxy_error(response: &HttpResponse, invoke_id: Option<&str>, now_ms: u64
     if details.invoke_id.is_none() {
         details.invoke_id = invoke_id.map(str::to_string);
     }
-    if details.code == "rate_limited" && details.retry_after_ms.is_none() {
+    if (details.code == "rate_limited" || details.retryable) && details.retry_after_ms.is_none() {
         details.retry_after_ms = response.header("retry-after").and_then(|v| parse_retry_after(v, now_ms));
     }
     details

@@ -1,6 +1,7 @@
 //! JSON answers, the error answer `{error: {...}}` (the core's `ErrorDetails`), and reading
 //! requests (bodies with a size limit, query parameters, headers).
 
+use futures_core::Stream;
 use serde::Serialize;
 use serde_json::{json, Value};
 use worker::{Headers, Request, Response};
@@ -32,7 +33,7 @@ impl From<DataActionsError> for ApiError {
 impl ApiError {
     /// An error of the proxy itself (not from the core's taxonomy of upstream errors).
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        let details = ErrorDetails::new(code, message, Some(status), matches!(status, 429 | 503));
+        let details = ErrorDetails::new(code, message, Some(status), matches!(status, 409 | 429 | 503));
         ApiError { status, body: error_body(&details), retry_after_s: None, headers: Vec::new() }
     }
 
@@ -151,8 +152,8 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
-/// The body, at most [`MAX_BODY_BYTES`] (413 beyond, checked against `Content-Length` before
-/// reading when there is one).
+/// The body, at most [`MAX_BODY_BYTES`]: 413 beyond, checked against `Content-Length` before
+/// reading when there is one, and otherwise (a chunked body) by reading no further than the limit.
 pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::new(413, "bad_input", format!("the body is larger than {MAX_BODY_BYTES} bytes"));
     if let Some(length) = header(req, "content-length").and_then(|l| l.trim().parse::<u64>().ok()) {
@@ -160,9 +161,24 @@ pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
             return Err(too_large());
         }
     }
-    let body = req.bytes().await.map_err(|_| ApiError::bad_input("the request body could not be read"))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    let unreadable = || ApiError::bad_input("the request body could not be read");
+    let Ok(stream) = req.stream() else {
+        // No body at all (a GET, or a POST without one).
+        return Ok(Vec::new());
+    };
+    let mut stream = Box::pin(stream);
+    let mut body = Vec::new();
+    loop {
+        match std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            None => return Ok(body),
+            Some(Err(_)) => return Err(unreadable()),
+            Some(Ok(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > MAX_BODY_BYTES {
+                    // Dropping the stream cancels the rest of the upload.
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(body)
 }

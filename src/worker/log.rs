@@ -11,7 +11,7 @@ use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
 
-/// A logger bound to one request (or one cron run).
+/// A logger bound to one request (or one alarm).
 #[derive(Clone)]
 pub struct Log {
     request_id: Rc<str>,

@@ -116,7 +116,7 @@ try {
     const record = await fetch(`${worker.url}/v1/invocations/${id}`, { headers: { authorization: `Bearer ${API_KEY}` } }).then((r) => r.json());
     if (record.status === "completed" && record.completedBy === "callback") byCallback++;
   }
-  // Give the background follow-ups (woken by the callbacks) time to finish before counting.
+  // Give the objects (woken by the callbacks) time to finish their writes before counting.
   await new Promise((res) => setTimeout(res, 3_000));
   const asyncAfter = await control.stats();
   const perAsync = (upstreamRequests(asyncAfter) - upstreamRequests(asyncBefore)) / ASYNC_COUNT;

@@ -99,6 +99,26 @@ describe("routing, health and bad input", () => {
     assert.equal(unknownInvocation.status, 404);
     assert.equal(unknownInvocation.body.error.code, "not_found");
   });
+
+  test("a chunked body without Content-Length is refused 413 at the limit, not read whole", async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const total = 480; // 30 MB if read to the end
+    let pulled = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled++;
+        controller.enqueue(chunk);
+        await sleep(2);
+      },
+    });
+    const path = `/v1/callbacks/dai_${"1".repeat(32)}/${"A".repeat(43)}`;
+    const res = await fetch(`${worker.url}${path}`, { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" } });
+    const answer = await res.json();
+    assert.equal(res.status, 413, JSON.stringify(answer));
+    assert.equal(answer.error.code, "bad_input");
+    assert.ok(pulled < total / 4, `stopped reading early: ${pulled} of ${total} chunks were sent`);
+  });
 });
 
 describe("caller authentication", () => {
@@ -319,7 +339,8 @@ describe("async invokes and callbacks", () => {
     // request was still waiting on, and woke it.
     assert.equal(res.body.completedBy, "callback");
     assert.ok(Date.now() - started < 1_900, `answered after ${Date.now() - started} ms`);
-    const view = await control.invocation(res.body.invokeId);
+    // The waiter is woken before the callback's own answer reaches the emulator.
+    const view = await deliveredAttempts(res.body.invokeId, 1);
     assert.deepEqual(view.callback.attempts.map((a) => a.httpStatus), [200]);
     const got = await call("GET", `/v1/invocations/${res.body.invocationId}`);
     assert.equal(got.body.status, "completed");
@@ -412,7 +433,7 @@ describe("async invokes and callbacks", () => {
       const before = await control.stats();
       const res = await call("POST", "/v1/actions/export-report/invoke", { body: report(100) });
       assert.equal(res.status, 202);
-      // Nobody asks: the follow-up after the 202 (ctx.waitUntil) polls on its own, about 2 s later.
+      // Nobody asks: the invocation's object polls on its alarm, about 2 s after the 202.
       await eventually(async () => (await control.stats()).byAction["export-report"].poll > before.byAction["export-report"].poll, {
         timeoutMs: 8_000,
         what: "a background poll",
