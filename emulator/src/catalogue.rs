@@ -257,6 +257,9 @@ pub struct ActionSpec {
     pub name: String,
     pub description: String,
     pub mode: Mode,
+    /// The mode its definition shows, when it lies about `mode` (an upstream misbehaving on
+    /// demand: a definition that says `sync` for an action that answers 202).
+    pub advertised_mode: Option<Mode>,
     pub inputs: Vec<InputDef>,
     pub outputs: Vec<OutputDef>,
     pub requires_role: Option<String>,
@@ -355,7 +358,7 @@ impl Action {
             id: &spec.id,
             name: &spec.name,
             description: &spec.description,
-            mode: spec.mode,
+            mode: spec.advertised_mode.unwrap_or(spec.mode),
             inputs: &spec.inputs,
             outputs: &spec.outputs,
         };
@@ -505,6 +508,7 @@ fn spec(id: &str, name: &str, description: &str, mode: Mode, script: Script) -> 
         name: name.to_owned(),
         description: description.to_owned(),
         mode,
+        advertised_mode: None,
         inputs: Vec::new(),
         outputs: Vec::new(),
         requires_role: None,
@@ -664,6 +668,7 @@ struct FileAction {
     #[serde(default)]
     description: String,
     mode: Option<Mode>,
+    advertised_mode: Option<Mode>,
     #[serde(default)]
     inputs: Vec<InputDef>,
     #[serde(default)]
@@ -727,6 +732,7 @@ impl FileAction {
             id: self.id,
             description: self.description,
             mode,
+            advertised_mode: self.advertised_mode,
             inputs: self.inputs,
             outputs: self.outputs,
             requires_role: self.requires_role,
@@ -940,6 +946,19 @@ mod tests {
             action.script.duration(&obj(json!({"durationMs": 999_999}))),
             Duration::from_millis(60_000)
         );
+    }
+
+    #[test]
+    fn an_advertised_mode_is_what_the_definition_shows() {
+        let file = r#"[{"id":"liar","mode":"async","advertisedMode":"sync","script":{"durationMs":100}}]"#;
+        let catalogue = match Catalogue::builtin().extend_from_json(file) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let liar = catalogue.get("liar").expect("added");
+        assert_eq!(liar.mode, Mode::Async, "it runs asynchronously");
+        let definition: Value = serde_json::from_slice(&liar.definition_body()).expect("json");
+        assert_eq!(definition["mode"], "sync", "its definition says sync");
     }
 
     #[test]

@@ -19,7 +19,9 @@ let call;
 let control;
 
 before(async () => {
-  emu = await startEmulator({ args: ["--callback-signing-secret", SIGNING_SECRET] });
+  emu = await startEmulator({
+    args: ["--callback-signing-secret", SIGNING_SECRET, "--catalogue", join(ROOT, "tests/e2e/fixtures/catalogue-misreported-mode.json")],
+  });
   worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url, MAX_POLL_SECONDS: String(MAX_POLL_SECONDS) } });
   call = apiClient(worker.url);
   control = emulatorControl(emu);
@@ -115,6 +117,25 @@ test("a caller that disconnects during ?wait= loses nothing: the invocation comp
     return got.body.status === "completed" && got;
   }, { timeoutMs: 15_000, what: "the alarm's poll" });
   assert.equal(done.body.completedBy, "poll");
+});
+
+test("a 'sync' action that answers 202 is handed to its object before the caller hears back", async () => {
+  // The sync fast path uses no object; this upstream's definition says sync but it answers 202.
+  const res = await call("POST", "/v1/actions/says-sync-runs-async/invoke", { body: { inputs: {} } });
+  assert.equal(res.status, 202, res.text);
+  assert.equal(res.body.status, "pending");
+  const id = res.body.invocationId;
+  // The object has it at once (no record lives only in memory), and its alarm ends it.
+  const pending = await call("GET", `/v1/invocations/${id}`);
+  assert.equal(pending.status, 200, pending.text);
+  const done = await call("GET", `/v1/invocations/${id}?wait=10`);
+  assert.equal(done.body.status, "completed", JSON.stringify(done.body));
+  assert.equal(done.body.completedBy, "poll");
+  assert.equal(done.body.outputs.hits, 3);
+
+  const waited = await call("POST", "/v1/actions/says-sync-runs-async/invoke?wait=10", { body: { inputs: {} } });
+  assert.equal(waited.status, 200, waited.text);
+  assert.equal(waited.body.status, "completed");
 });
 
 test("records written by the previous schema are read, not dropped; an undecodable one is a 500", async () => {
