@@ -67,7 +67,7 @@ fn config() -> ClientConfig {
         "baseUrl": emulator(),
         "clientId": "demo-client",
         "clientSecret": "demo-secret",
-        "poll": {"initialDelayMs": 150, "baseDelayMs": 100, "maxIntervalMs": 300, "minIntervalMs": 50},
+        "poll": {"initialDelayMs": 150, "maxIntervalMs": 300, "minIntervalMs": 50},
     });
     ClientConfig::from_json(&json.to_string()).expect("config")
 }
