@@ -33,12 +33,10 @@ impl PollSchedule {
     /// invocation, for a uniform random `draw` (any 64 bits): `base - base × jitter% × u`, with
     /// `base = min(cap, max(floor, elapsed × elapsed%))` and `u` in `[0, 1]` taken from the draw.
     pub fn wait_ms(&self, elapsed_ms: u64, draw: u64) -> u64 {
-        let share = u128::from(elapsed_ms) * u128::from(self.elapsed_percent) / 100;
-        let share = u64::try_from(share).unwrap_or(u64::MAX);
-        let base = share.max(self.floor_ms).min(self.cap_ms);
+        let base = part_of(elapsed_ms, self.elapsed_percent.min(100), 100).max(self.floor_ms).min(self.cap_ms);
         let u = draw % (JITTER_STEPS + 1);
-        let cut = u128::from(base) * u128::from(self.jitter_percent.min(100)) * u128::from(u) / (100 * u128::from(JITTER_STEPS));
-        base.saturating_sub(u64::try_from(cut).unwrap_or(u64::MAX))
+        let cut = part_of(base, self.jitter_percent.min(100) * u, 100 * JITTER_STEPS);
+        base.saturating_sub(cut)
     }
 
     /// The schedule of a direct-mode poll policy.
@@ -61,6 +59,13 @@ pub const WORKER_POLL_SCHEDULE: PollSchedule = PollSchedule {
     elapsed_percent: 25,
     jitter_percent: 10,
 };
+
+/// `floor(value × numerator / denominator)` for `numerator <= denominator`, without overflow and
+/// without 128-bit division (which would add its routine to the wasm).
+fn part_of(value: u64, numerator: u64, denominator: u64) -> u64 {
+    let denominator = denominator.max(1);
+    (value / denominator) * numerator + (value % denominator) * numerator / denominator
+}
 
 #[cfg(test)]
 mod tests {
@@ -110,6 +115,14 @@ mod tests {
         assert_eq!(s.wait_ms(2_000, MOST / 2), 475);
         assert_eq!(s.wait_ms(60_000, NONE), 15_000, "the cap");
         assert_eq!(s.wait_ms(u64::MAX, u64::MAX), 15_000 - 15_000 * (u64::MAX % 1_001) / 10_000, "no overflow");
+    }
+
+    #[test]
+    fn part_of_is_exact_and_does_not_overflow() {
+        for (value, numerator, denominator) in [(0, 25, 100), (99, 25, 100), (12_345, 25, 100), (u64::MAX, 100, 100), (u64::MAX, 99_999, 100_000)] {
+            let exact = u128::from(value) * u128::from(numerator) / u128::from(denominator);
+            assert_eq!(u128::from(part_of(value, numerator, denominator)), exact, "{value} × {numerator} / {denominator}");
+        }
     }
 
     #[test]
