@@ -108,6 +108,23 @@ fn a_sixty_second_job_takes_at_most_thirty_status_requests() {
 }
 
 #[test]
+fn retry_after_on_the_202_delays_the_first_poll() {
+    let (client, upstream, clock) = client(json!({}));
+    block_on(client.get_action("job", None)).unwrap();
+    let start = clock.now.get();
+    upstream.queue("Post /api/v2/data-actions/job/invoke", vec![Ok(cxone_data_actions::core::HttpResponse::json(
+        202,
+        &json!({"invokeId": "job-1", "status": "queued"}),
+    )
+    .with_header("Retry-After", "2"))]);
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![status(200, json!({"invokeId": "job-1", "status": "completed", "outputs": {}}))]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    let polls: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).map(|s| s.at_ms - start).collect();
+    assert_eq!(polls, vec![2_000]);
+}
+
+#[test]
 fn retry_after_on_a_running_status_delays_the_next_poll() {
     let (client, upstream, clock) = client(json!({}));
     let start = clock.now.get();
