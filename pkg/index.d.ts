@@ -32,15 +32,22 @@ export interface RetryOptions {
   timeoutRetryCost?: number;
 }
 
-/** How an asynchronous invocation is polled (direct mode). */
+/**
+ * How an asynchronous invocation is polled (direct mode): each wait is `elapsedPercent` of the time
+ * since the 202, between `minIntervalMs` and `maxIntervalMs`, shortened by a random share of up to
+ * `jitterPercent`. A job is therefore seen at most a quarter of its duration after it ended (by default),
+ * and a 60 s job costs at most 30 status requests. A `Retry-After` on a running status is honoured.
+ */
 export interface PollOptions {
-  /** Delay before the first status request, ms. Default 200. */
+  /** Delay before the first status request, ms. Default 100. */
   initialDelayMs?: number;
-  /** Backoff base of later polls, ms. Default 250. */
-  baseDelayMs?: number;
-  /** Longest wait between two polls, ms. Default 5000. */
+  /** Each wait between two polls is this percent of the time since the 202 (0 to 100). Default 25. */
+  elapsedPercent?: number;
+  /** Each wait is shortened by a random share of up to this percent (0 to 50). Default 10. */
+  jitterPercent?: number;
+  /** Longest wait between two polls, ms. Default 15000. */
   maxIntervalMs?: number;
-  /** Shortest wait between two polls, ms. Default 50. */
+  /** Shortest wait between two polls (before jitter), ms. Default 100. */
   minIntervalMs?: number;
   /** After this long the invocation ends in a `timeout` error carrying its invokeId. Default 300000. */
   maxPollMs?: number;

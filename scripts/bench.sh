@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, printing the figures that BENCHMARKS.md records (ratios are measured within one
 # run). Not part of the test command: figures are read, not asserted.
-#   scripts/bench.sh [core|wasm|emulator|pkg|worker|state ...]   (state: see scripts/bench-state.sh)
+#   scripts/bench.sh [core|wasm|emulator|pkg|poll|worker|state ...]   (state: see scripts/bench-state.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -26,6 +26,10 @@ fi
 if want pkg; then
   echo "== npm package: sizes, and time per warm sync invoke against plain fetch"
   (cd pkg && npm run build --silent && npm run bench --silent)
+fi
+if want poll; then
+  echo "== polling: lag after the end of 0.5 s and 2 s jobs, status requests of a 60 s job (direct mode, npm package)"
+  (cd pkg && npm run build --silent && npm run bench:poll --silent)
 fi
 if want worker; then
   echo "== Worker: build size, latency and throughput against the emulator, upstream requests per invoke"

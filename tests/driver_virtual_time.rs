@@ -56,12 +56,86 @@ fn async_invoke_polls_soon_then_backs_off_and_reports_each_status() {
     assert_eq!(result.polls, 4);
     assert_eq!(*events.borrow(), vec!["queued", "running", "completed"]);
     let polls: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).map(|s| s.at_ms - start).collect();
-    assert_eq!(polls[0], 200, "the first poll comes after hundreds of ms, not seconds");
+    assert_eq!(polls[0], 100, "the first poll comes after a hundred ms, not seconds");
     for pair in polls.windows(2) {
         let gap = pair[1] - pair[0];
-        assert!((50..=5_000).contains(&gap), "poll gap {gap}");
+        assert!((90..=100).contains(&gap), "early polls come at the floor, less up to 10% of jitter: gap {gap}");
     }
     assert!(result.latency_ms >= polls[3]);
+}
+
+/// Status requests of one invocation of a job that runs `duration_ms`, as instants after the
+/// invoke; the last one saw it completed.
+fn polls_of_a_timed_job(duration_ms: u64, seed: u64) -> Vec<u64> {
+    let (client, upstream, clock) = client_with_seed(json!({}), seed);
+    block_on(client.get_action("job", None)).unwrap();
+    upstream.timed_job(duration_ms);
+    let start = clock.now.get();
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    let polls: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).map(|s| s.at_ms - start).collect();
+    assert_eq!(result.polls as usize, polls.len());
+    assert_eq!(result.latency_ms, polls.last().copied().unwrap_or_default());
+    polls
+}
+
+#[test]
+fn polls_see_the_end_within_a_quarter_of_the_jobs_duration() {
+    for seed in 0..20 {
+        for duration in [50, 300, 500, 1_000, 2_000, 3_700, 10_000, 30_000] {
+            let polls = polls_of_a_timed_job(duration, seed);
+            let lag = polls.last().copied().unwrap_or_default() - duration;
+            let bound = (duration / 4).clamp(100, 15_000);
+            assert!(lag <= bound, "seed {seed}: a {duration} ms job seen {lag} ms after its end (bound {bound}): {polls:?}");
+            assert_eq!(polls[0], 100);
+            for pair in polls.windows(2) {
+                // Virtual requests take no time: the 202 came at 0, a poll's answer at its instant.
+                let (elapsed, gap) = (pair[0], pair[1] - pair[0]);
+                let base = (elapsed / 4).clamp(100, 15_000);
+                assert!(gap <= base && gap >= base - base / 10, "seed {seed}: gap {gap} at {elapsed} ms");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_sixty_second_job_takes_at_most_thirty_status_requests() {
+    for seed in 0..20 {
+        let polls = polls_of_a_timed_job(60_000, seed);
+        assert!(polls.len() <= 30, "seed {seed}: {} status requests: {polls:?}", polls.len());
+        assert!(polls.last().copied().unwrap_or_default() - 60_000 <= 15_000);
+    }
+}
+
+#[test]
+fn retry_after_on_the_202_delays_the_first_poll() {
+    let (client, upstream, clock) = client(json!({}));
+    block_on(client.get_action("job", None)).unwrap();
+    let start = clock.now.get();
+    upstream.queue("Post /api/v2/data-actions/job/invoke", vec![Ok(cxone_data_actions::core::HttpResponse::json(
+        202,
+        &json!({"invokeId": "job-1", "status": "queued"}),
+    )
+    .with_header("Retry-After", "2"))]);
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![status(200, json!({"invokeId": "job-1", "status": "completed", "outputs": {}}))]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    let polls: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).map(|s| s.at_ms - start).collect();
+    assert_eq!(polls, vec![2_000]);
+}
+
+#[test]
+fn retry_after_on_a_running_status_delays_the_next_poll() {
+    let (client, upstream, clock) = client(json!({}));
+    let start = clock.now.get();
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        Ok(cxone_data_actions::core::HttpResponse::json(200, &json!({"invokeId": "job-1", "status": "running"})).with_header("Retry-After", "3")),
+        status(200, json!({"invokeId": "job-1", "status": "completed", "outputs": {}})),
+    ]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!(result.status, "completed");
+    let polls: Vec<u64> = upstream.seen.borrow().iter().filter(|s| s.path.contains("/invoke/")).map(|s| s.at_ms - start).collect();
+    assert_eq!(polls, vec![100, 3_100]);
 }
 
 #[test]

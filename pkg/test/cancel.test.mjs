@@ -34,7 +34,7 @@ async function abortAfter(ms, run) {
 }
 
 test('never-finishes: aborting while polling rejects with cancelled at once', async () => {
-  const client = new DataActionsClient(directOptions(emulator.url, { poll: { initialDelayMs: 100, baseDelayMs: 2000, maxIntervalMs: 5000, minIntervalMs: 1000 } }));
+  const client = new DataActionsClient(directOptions(emulator.url, { poll: { initialDelayMs: 100, minIntervalMs: 1000, maxIntervalMs: 5000, jitterPercent: 0 } }));
   const statuses = [];
   const { error, sinceAbort } = await abortAfter(1500, (signal) =>
     client.invoke('never-finishes', {}, { signal, onStatus: (e) => statuses.push(e.status) }),

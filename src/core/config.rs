@@ -64,17 +64,21 @@ impl Default for RetryPolicy {
     }
 }
 
-/// How an asynchronous invocation is polled.
+/// How an asynchronous invocation is polled (see [`super::poll_schedule`]): each wait is
+/// `elapsedPercent` of the time since the 202, between `minIntervalMs` and `maxIntervalMs`, and
+/// shortened by a random share of up to `jitterPercent`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PollPolicy {
     /// Delay before the first status request.
     pub initial_delay_ms: u64,
-    /// Backoff base of later polls (full jitter, exponential).
-    pub base_delay_ms: u64,
+    /// Each wait between two polls is this percent of the time elapsed since the 202 (0..=100).
+    pub elapsed_percent: u64,
+    /// Each wait is shortened by a random share of up to this percent (0..=50).
+    pub jitter_percent: u64,
     /// The longest wait between two polls.
     pub max_interval_ms: u64,
-    /// The shortest wait between two polls (full jitter may draw less).
+    /// The shortest wait between two polls, before jitter.
     pub min_interval_ms: u64,
     /// After this long the invocation ends in a timeout error carrying its `invokeId`.
     pub max_poll_ms: u64,
@@ -83,10 +87,11 @@ pub struct PollPolicy {
 impl Default for PollPolicy {
     fn default() -> Self {
         PollPolicy {
-            initial_delay_ms: 200,
-            base_delay_ms: 250,
-            max_interval_ms: 5_000,
-            min_interval_ms: 50,
+            initial_delay_ms: 100,
+            elapsed_percent: 25,
+            jitter_percent: 10,
+            max_interval_ms: 15_000,
+            min_interval_ms: 100,
             max_poll_ms: 300_000,
         }
     }
@@ -213,6 +218,12 @@ impl ClientConfig {
         if poll.min_interval_ms > poll.max_interval_ms {
             return Err(config_error("poll.minIntervalMs", "must not exceed poll.maxIntervalMs"));
         }
+        if poll.elapsed_percent > 100 {
+            return Err(config_error("poll.elapsedPercent", "must be between 0 and 100"));
+        }
+        if poll.jitter_percent > 50 {
+            return Err(config_error("poll.jitterPercent", "must be between 0 and 50"));
+        }
         Ok(ClientConfig {
             base_url,
             token_url,
@@ -305,6 +316,25 @@ mod tests {
         assert!(matches!(ClientConfig::from_input(url), Err(DataActionsError::Config { field, .. }) if field == "baseUrl"));
         let err = ClientConfig::from_json(r#"{"tenant":"a","clientId":"i","clientSecret":"s","retyr":{}}"#).unwrap_err();
         assert!(err.to_string().contains("retyr"), "{err}");
+    }
+
+    #[test]
+    fn the_poll_schedule_is_checked_and_named_in_errors() {
+        let with_poll = |poll: &str| ClientConfig::from_json(&format!(r#"{{"tenant":"a","clientId":"i","clientSecret":"s","poll":{poll}}}"#));
+        let config = with_poll(r#"{"elapsedPercent":50,"jitterPercent":0,"minIntervalMs":20,"maxIntervalMs":900}"#).unwrap();
+        assert_eq!((config.poll.elapsed_percent, config.poll.jitter_percent, config.poll.min_interval_ms), (50, 0, 20));
+        assert_eq!((config.poll.initial_delay_ms, config.poll.max_poll_ms), (100, 300_000), "defaults fill the rest");
+        for (poll, field) in [
+            (r#"{"elapsedPercent":101}"#, "poll.elapsedPercent"),
+            (r#"{"jitterPercent":51}"#, "poll.jitterPercent"),
+            (r#"{"minIntervalMs":2000,"maxIntervalMs":1000}"#, "poll.minIntervalMs"),
+            (r#"{"maxPollMs":0}"#, "poll.maxPollMs"),
+        ] {
+            let err = with_poll(poll).unwrap_err();
+            assert!(matches!(&err, DataActionsError::Config { field: named, .. } if named == field), "{poll}: {err}");
+        }
+        let err = with_poll(r#"{"baseDelayMs":250}"#).unwrap_err();
+        assert!(err.to_string().contains("baseDelayMs"), "the exponential backoff's base is gone: {err}");
     }
 
     #[test]

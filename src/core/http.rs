@@ -95,6 +95,11 @@ impl HttpRequest {
     }
 }
 
+/// Every response header the client reads (lower case): a transport may hand over only these,
+/// which spares reading and copying the others on every request. A name read anywhere must be
+/// listed here (debug builds check it in [`HttpResponse::header`]).
+pub const READ_RESPONSE_HEADERS: [&str; 3] = ["etag", "location", "retry-after"];
+
 /// One HTTP response, as a value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HttpResponse {
@@ -122,8 +127,12 @@ impl HttpResponse {
         self
     }
 
-    /// The value of a header, by case-insensitive name.
+    /// The value of a header, by case-insensitive name (one of [`READ_RESPONSE_HEADERS`]).
     pub fn header(&self, name: &str) -> Option<&str> {
+        debug_assert!(
+            READ_RESPONSE_HEADERS.iter().any(|read| read.eq_ignore_ascii_case(name)),
+            "response header {name} is read but not in READ_RESPONSE_HEADERS"
+        );
         find_header(&self.headers, name)
     }
 

@@ -1,5 +1,5 @@
 //! The invocation state machine: POST invoke; a 200 finishes; a 202 with an `invokeId` is polled
-//! (first poll soon, then exponential backoff with full jitter up to a cap) until `completed`,
+//! (first poll soon, then each wait a share of the time since the 202: [`super::poll_schedule`]) until `completed`,
 //! `failed` or `cancelled`, or until the maximum elapsed time ends it in a timeout that carries the
 //! `invokeId`. The invoke POST is never repeated after an outcome-unknown failure: only a 429 or a
 //! 401 (both refused before anything ran) send it again.
@@ -13,7 +13,8 @@ use super::definition::{action_url, ActionDefinition, OutputParameter};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
 use super::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
 use super::operation::{response_error, Phase, Progress, SingleRequest, Step};
-use super::retry::{full_jitter_backoff, RetryGovernor};
+use super::poll_schedule::PollSchedule;
+use super::retry::{parse_retry_after, RetryGovernor};
 use super::validate::coerce_outputs;
 
 /// Upstream statuses that end an invocation.
@@ -178,6 +179,12 @@ pub struct StatusEvent {
     pub elapsed_ms: u64,
 }
 
+/// A `Retry-After` on a non-final answer (202 or a running status): the next poll waits at least
+/// that long; 0 without one.
+fn retry_after_ms(response: &HttpResponse, now_ms: u64) -> u64 {
+    response.header("retry-after").and_then(|value| parse_retry_after(value, now_ms)).unwrap_or(0)
+}
+
 /// The invocation state machine (sans I/O). Drive it with [`InvokeOperation::poll`] and
 /// [`InvokeOperation::handle_response`].
 pub struct InvokeOperation {
@@ -191,6 +198,8 @@ pub struct InvokeOperation {
     poll_policy: PollPolicy,
     accept_pending: bool,
     started_at_ms: u64,
+    /// When the 202 arrived: the poll schedule's origin.
+    accepted_at_ms: u64,
     invoke_id: Option<String>,
     upstream_status: Option<String>,
     status_event: Option<StatusEvent>,
@@ -251,6 +260,7 @@ impl InvokeOperation {
             poll_policy,
             accept_pending: options.accept_pending,
             started_at_ms: now_ms,
+            accepted_at_ms: now_ms,
             invoke_id: None,
             upstream_status: None,
             status_event: None,
@@ -357,9 +367,10 @@ impl InvokeOperation {
             return;
         }
         let _ = governor;
-        let first_poll = now_ms.saturating_add(self.poll_policy.initial_delay_ms);
+        self.accepted_at_ms = now_ms;
+        let wait = self.poll_policy.initial_delay_ms.max(retry_after_ms(response, now_ms));
         let request = status_request_at(&self.action_url, &invoke_id, self.request_timeout_ms);
-        self.progress.next_exchange(request, first_poll);
+        self.progress.next_exchange(request, now_ms.saturating_add(wait));
         self.bound_retry_wait(now_ms);
     }
 
@@ -382,15 +393,11 @@ impl InvokeOperation {
             self.finish_with(status, now_ms);
             return;
         }
-        let delay = full_jitter_backoff(
-            &mut governor.jitter,
-            self.poll_policy.base_delay_ms,
-            self.poll_policy.max_interval_ms,
-            self.poll_policy.min_interval_ms,
-            self.polls,
-        );
+        let elapsed = now_ms.saturating_sub(self.accepted_at_ms);
+        let scheduled = PollSchedule::of_policy(&self.poll_policy).wait_ms(elapsed, governor.jitter.next_u64());
+        let wait = scheduled.max(retry_after_ms(response, now_ms));
         let request = status_request_at(&self.action_url, &status.invoke_id, self.request_timeout_ms);
-        self.progress.next_exchange(request, now_ms.saturating_add(delay));
+        self.progress.next_exchange(request, now_ms.saturating_add(wait));
         self.bound_retry_wait(now_ms);
     }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod invocation;
 pub mod operation;
+pub mod poll_schedule;
 pub mod proxy;
 pub mod record;
 pub mod retry;

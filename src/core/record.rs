@@ -15,7 +15,7 @@ use super::callback::{acknowledge, callback_audit, callback_status_for, Callback
 use super::definition::OutputParameter;
 use super::error::{DataActionsError, ErrorDetails};
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
-use super::proxy::schedule::{poll_delay_ms, INVOKE_ANSWER_GRACE_MS, RECORD_RETENTION_MS};
+use super::proxy::schedule::{worker_poll_delay_ms, INVOKE_ANSWER_GRACE_MS, RECORD_RETENTION_MS};
 use super::time::format_rfc3339_millis;
 use super::validate::coerce_outputs;
 
@@ -344,7 +344,7 @@ impl InvocationRecord {
         } else {
             self.upstream_status = Some(result.status.clone());
             self.updated_at_ms = now_ms;
-            self.next_poll_at_ms = now_ms.saturating_add(poll_delay_ms(self.poll_count));
+            self.next_poll_at_ms = now_ms.saturating_add(self.next_poll_delay_ms(now_ms));
         }
         true
     }
@@ -362,6 +362,15 @@ impl InvocationRecord {
         let details = error.clone().with_invoke_id(self.invoke_id.as_deref()).details();
         self.finish(status, None, Some(details), CompletionSource::Invoke, None, now_ms);
         true
+    }
+
+    /// The wait before the next poll at `now_ms`, by the core's poll schedule for the Worker. Its
+    /// jitter draw comes from the record itself (its random callback token's hash and its poll
+    /// count), so records spread their polls while transitions stay deterministic.
+    fn next_poll_delay_ms(&self, now_ms: u64) -> u64 {
+        let seed = self.callback_token_hash.get(..16).and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or(0);
+        let draw = seed ^ u64::from(self.poll_count).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        worker_poll_delay_ms(now_ms.saturating_sub(self.created_at_ms), draw)
     }
 
     /// Whether a pending record should be polled at `now_ms`: its next poll is due, or its
@@ -382,7 +391,7 @@ impl InvocationRecord {
         if self.status.is_terminal() {
             return false;
         }
-        let delay = poll_delay_ms(self.poll_count.saturating_add(1));
+        let delay = self.next_poll_delay_ms(now_ms);
         let changed = match outcome {
             Ok(status) => self.apply_status(status, delay, now_ms),
             Err(error) if self.invoke_id.is_some() && !says_nothing_about_the_invocation(error) => self.apply_error(error, delay, now_ms),
@@ -804,20 +813,39 @@ mod tests {
 
     #[test]
     fn a_pending_answer_schedules_the_first_poll_and_polls_back_off() {
+        // The Worker's schedule: 2 s at first, then a quarter of the record's age, at most a
+        // minute; each wait less up to 10% of jitter.
+        let within = |wait: u64, base: u64| wait <= base && wait >= base - base / 10;
         let mut r = record();
         r.apply_invoke_result(&pending("up-1"), 1_010);
-        assert_eq!(r.next_poll_at_ms, 3_010);
-        assert!(!r.is_due(3_009) && r.is_due(3_010));
+        let first = r.next_poll_at_ms;
+        assert!(within(first - 1_010, 2_000), "{first}");
+        assert!(!r.is_due(first - 1) && r.is_due(first));
         let running = InvocationStatus { invoke_id: "up-1".into(), status: "running".into(), outputs: Map::new(), errors: vec![] };
-        assert!(r.apply_poll_outcome(&Ok(running.clone()), 3_010));
-        assert_eq!((r.poll_count, r.next_poll_at_ms), (1, 7_010));
-        assert!(r.apply_poll_outcome(&Ok(running), 7_010));
-        assert_eq!((r.poll_count, r.next_poll_at_ms), (2, 15_010));
+        assert!(r.apply_poll_outcome(&Ok(running.clone()), 21_000));
+        assert_eq!(r.poll_count, 1);
+        assert!(within(r.next_poll_at_ms - 21_000, 5_000), "a quarter of the 20 s age: {}", r.next_poll_at_ms);
+        let mut long = record();
+        long.deadline_ms = u64::MAX;
+        long.apply_invoke_result(&pending("up-2"), 1_010);
+        assert!(long.apply_poll_outcome(&Ok(running.clone()), 3_601_000));
+        assert!(within(long.next_poll_at_ms - 3_601_000, 60_000), "capped at a minute");
+        let draws: std::collections::BTreeSet<u64> = (0..20)
+            .map(|i| {
+                let mut other = record();
+                other.callback_token_hash = payload_hash(&Value::String(format!("token-{i}")));
+                other.apply_invoke_result(&pending("up-3"), 1_010);
+                other.next_poll_at_ms
+            })
+            .collect();
+        assert!(draws.len() > 5, "records spread their polls: {draws:?}");
+        assert!(r.apply_poll_outcome(&Ok(running), 30_000));
+        assert_eq!(r.poll_count, 2);
         let refused = DataActionsError::Unauthorized { status: 401, upstream_code: None, message: "no".into() };
-        assert!(r.apply_poll_outcome(&Err(refused), 15_010));
+        assert!(r.apply_poll_outcome(&Err(refused), 35_010));
         assert_eq!(r.status, RecordStatus::Pending, "the proxy's credentials say nothing about the invocation");
         let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
-        assert!(r.apply_poll_outcome(&Err(gone), 20_000));
+        assert!(r.apply_poll_outcome(&Err(gone), 40_000));
         assert_eq!((r.status, r.completed_by), (RecordStatus::Failed, Some(CompletionSource::Poll)));
     }
 

@@ -42,17 +42,19 @@ function noRedirects() {
  * @param {Uint8Array | undefined} body a view into the wasm memory: copied here before any await
  * @param {number} timeoutMs
  * @param {AbortSignal | undefined} callerSignal
+ * @param {string[]} readHeaders the (lower-case) names of the response headers the client reads:
+ *   only these are handed back (reading every header costs more than the rest of this function)
  * @returns {Promise<{status: number, headers: string, body: Uint8Array}>} `headers` as
  *   `name:value` lines like `headerLines`; on failure the promise rejects with
  *   `{kind: "aborted" | "timeout" | "refused" | "network", stage, detail}`.
  */
-export function sendRequest(suppliedFetch, url, method, headerLines, body, timeoutMs, callerSignal) {
+export function sendRequest(suppliedFetch, url, method, headerLines, body, timeoutMs, callerSignal, readHeaders) {
   const init = { method, headers: parseHeaderLines(headerLines), ...noRedirects() };
   if (body !== undefined) init.body = body.slice();
-  return exchange(suppliedFetch, url, init, timeoutMs, callerSignal);
+  return exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readHeaders);
 }
 
-async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal) {
+async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readHeaders) {
   let stage = 'fetch threw';
   const fetchFunction = suppliedFetch ?? globalThis.fetch;
   if (typeof fetchFunction !== 'function') {
@@ -86,9 +88,12 @@ async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal) {
       throw new TypeError('not a Response');
     }
     let headers = '';
-    response.headers?.forEach?.((value, name) => {
-      headers += headers === '' ? `${name}:${value}` : `\n${name}:${value}`;
-    });
+    if (typeof response.headers?.get === 'function') {
+      for (const name of readHeaders) {
+        const value = response.headers.get(name);
+        if (value !== null && value !== undefined) headers += headers === '' ? `${name}:${value}` : `\n${name}:${value}`;
+      }
+    }
     stage = 'reading the body failed';
     const bytes = new Uint8Array(await settle(response.arrayBuffer()));
     return { status, headers, body: bytes };

@@ -3,7 +3,8 @@
 //!
 //! It carries one request: no retries, no status mapping (that is the core's). The exchange itself
 //! is `fetch.js` beside this file, bound with wasm-bindgen: a request crosses the wasm boundary
-//! once each way. It enforces the request's timeout with an `AbortController` and a timer that
+//! once each way, and only the response headers the client reads ([`READ_RESPONSE_HEADERS`])
+//! come back. It enforces the request's timeout with an `AbortController` and a timer that
 //! covers the body too, and aborts when the caller's signal fires. Failure messages name the method
 //! and URL, never headers or bodies (they carry the token and the client secret).
 
@@ -13,7 +14,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js_runtime::{AbortSignalHandle, MAX_TIMER_MS};
-use crate::core::http::{is_sendable_header, redact_url};
+use crate::core::http::{is_sendable_header, redact_url, READ_RESPONSE_HEADERS};
 use crate::core::{HttpRequest, HttpResponse, TransportFailure, TransportFailureKind};
 use crate::driver::{CancelSignal, Transport};
 
@@ -46,7 +47,13 @@ extern "C" {
         body: Option<&[u8]>,
         timeout_ms: f64,
         caller_signal: Option<&JsValue>,
+        read_headers: &JsValue,
     ) -> Promise;
+}
+
+thread_local! {
+    /// [`READ_RESPONSE_HEADERS`] as a JS array, made once.
+    static READ_HEADERS: JsValue = READ_RESPONSE_HEADERS.iter().map(|name| JsValue::from_str(name)).collect::<js_sys::Array>().into();
 }
 
 /// The transport over `fetch`.
@@ -80,15 +87,18 @@ impl FetchTransport {
         let header_lines = header_lines(&request.headers).ok_or_else(|| {
             TransportFailure::new(TransportFailureKind::Refused, format!("{}: a header holds a character HTTP does not allow", what()))
         })?;
-        let pending = send_request_js(
-            self.fetch.as_ref(),
-            &request.url,
-            request.method.as_str(),
-            &header_lines,
-            request.body.as_deref(),
-            request.timeout_ms.clamp(1, MAX_TIMER_MS) as f64,
-            signal.map(AbortSignalHandle::as_js),
-        );
+        let pending = READ_HEADERS.with(|read_headers| {
+            send_request_js(
+                self.fetch.as_ref(),
+                &request.url,
+                request.method.as_str(),
+                &header_lines,
+                request.body.as_deref(),
+                request.timeout_ms.clamp(1, MAX_TIMER_MS) as f64,
+                signal.map(AbortSignalHandle::as_js),
+                read_headers,
+            )
+        });
         match JsFuture::from(pending).await {
             Ok(answer) => {
                 let answer: FetchAnswer = answer.unchecked_into();

@@ -98,8 +98,8 @@ impl Invocation {
         App::new(settings, &self.env, log.clone(), Rc::default()).map_err(|e| ApiError::storage(&e.0))
     }
 
-    fn store(&self, app: &App) -> Result<RecordStore, ApiError> {
-        RecordStore::open(&self.state).map_err(|e| storage_error(app, e))
+    fn store(&self) -> RecordStore {
+        RecordStore::open(&self.state)
     }
 
     async fn serve(&self, app: &App, req: &mut Request) -> Result<Response, ApiError> {
@@ -118,7 +118,7 @@ impl Invocation {
                 self.adopt(app, record, wait_s).await
             }
             (Method::Get, "/record") => {
-                let store = self.store(app)?;
+                let store = self.store();
                 let Some(record) = store.load().map_err(|e| storage_error(app, e))? else {
                     return Err(ApiError::not_found("no such invocation"));
                 };
@@ -136,7 +136,7 @@ impl Invocation {
 
     /// Reserves, invokes and records; or replays the invocation reserved before.
     async fn start(&self, app: &App, command: StartInvocation, wait_s: u64) -> Result<Response, ApiError> {
-        let store = self.store(app)?;
+        let store = self.store();
         let id = command.invocation_id.clone();
         // Twice at most: a duplicate that waited for an invoke the upstream then refused (and so
         // released) makes the request itself.
@@ -292,7 +292,7 @@ impl Invocation {
 
     /// Keeps a pending record the Worker made (a sync action that answered 202).
     async fn adopt(&self, app: &App, record: InvocationRecord, wait_s: u64) -> Result<Response, ApiError> {
-        let store = self.store(app)?;
+        let store = self.store();
         let record = match store.load().map_err(|e| storage_error(app, e))? {
             Some(existing) => existing,
             None => {
@@ -307,7 +307,7 @@ impl Invocation {
 
     /// Applies a completion callback (its token checked against the stored hash).
     async fn callback(&self, app: &App, token: &str, body: &[u8]) -> Result<Response, ApiError> {
-        let store = self.store(app)?;
+        let store = self.store();
         let Some(mut record) = store.load().map_err(|e| storage_error(app, e))? else {
             return Err(ApiError::not_found("no such invocation"));
         };
@@ -342,7 +342,7 @@ impl Invocation {
     /// The alarm: poll when due, end at the deadline, notice an invoke whose answer was lost,
     /// delete a finished record after its retention.
     async fn on_alarm(&self, app: &App) -> Result<(), ApiError> {
-        let store = self.store(app)?;
+        let store = self.store();
         let Some(record) = store.load().map_err(|e| storage_error(app, e))? else { return Ok(()) };
         let now = app.now();
         if record.retention_ended(now) {

@@ -32,16 +32,26 @@ pub struct RecordStore {
 const KEY: &str = "object:record";
 
 impl RecordStore {
-    /// The store of the object whose state this is (its table created on first use).
-    pub fn open(state: &State) -> Result<RecordStore, ObjectStorageError> {
-        let sql = state.storage().sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS record (slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL)", None)
-            .map_err(|e| ObjectStorageError::Sql(format!("creating the table: {e}")))?;
-        Ok(RecordStore { sql })
+    /// The store of the object whose state this is. Nothing is written until a record is saved:
+    /// an object only asked about (an unknown id) keeps no storage.
+    pub fn open(state: &State) -> RecordStore {
+        RecordStore { sql: state.storage().sql() }
+    }
+
+    fn has_table(&self) -> Result<bool, ObjectStorageError> {
+        let tables: Vec<Row> = self
+            .sql
+            .exec("SELECT name AS body FROM sqlite_master WHERE type = 'table' AND name = 'record'", None)
+            .and_then(|cursor| cursor.to_array())
+            .map_err(|e| ObjectStorageError::Sql(format!("looking for the table: {e}")))?;
+        Ok(!tables.is_empty())
     }
 
     /// The record, if the object has one.
     pub fn load(&self) -> Result<Option<InvocationRecord>, ObjectStorageError> {
+        if !self.has_table()? {
+            return Ok(None);
+        }
         let rows: Vec<Row> = self
             .sql
             .exec("SELECT body FROM record WHERE slot = 0", None)
@@ -53,8 +63,11 @@ impl RecordStore {
         }
     }
 
-    /// Stores the record (replacing the previous one).
+    /// Stores the record (replacing the previous one; the table is created with the first).
     pub fn save(&self, record: &InvocationRecord) -> Result<(), ObjectStorageError> {
+        self.sql
+            .exec("CREATE TABLE IF NOT EXISTS record (slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL)", None)
+            .map_err(|e| ObjectStorageError::Sql(format!("creating the table: {e}")))?;
         self.sql
             .exec("INSERT OR REPLACE INTO record (slot, body) VALUES (0, ?)", vec![record.encode().into()])
             .map(|_| ())
@@ -64,6 +77,6 @@ impl RecordStore {
     /// Deletes the record (a reservation whose invoke the upstream refused, or the end of a
     /// finished record's retention).
     pub fn clear(&self) -> Result<(), ObjectStorageError> {
-        self.sql.exec("DELETE FROM record", None).map(|_| ()).map_err(|e| ObjectStorageError::Sql(format!("deleting the record: {e}")))
+        self.sql.exec("DROP TABLE IF EXISTS record", None).map(|_| ()).map_err(|e| ObjectStorageError::Sql(format!("deleting the record: {e}")))
     }
 }

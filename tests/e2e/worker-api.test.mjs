@@ -3,6 +3,7 @@
 // idempotency keys and the upstream requests each invoke costs.
 //   node --test tests/e2e/worker-api.test.mjs
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 
 import { startEmulator, startWorker } from "./harness.mjs";
@@ -101,23 +102,32 @@ describe("routing, health and bad input", () => {
   });
 
   test("a chunked body without Content-Length is refused 413 at the limit, not read whole", async () => {
-    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
     const total = 480; // 30 MB if read to the end
-    let pulled = 0;
-    const body = new ReadableStream({
-      async pull(controller) {
-        if (pulled >= total) return controller.close();
-        pulled++;
-        controller.enqueue(chunk);
-        await sleep(2);
-      },
-    });
     const path = `/v1/callbacks/dai_${"1".repeat(32)}/${"A".repeat(43)}`;
-    const res = await fetch(`${worker.url}${path}`, { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" } });
-    const answer = await res.json();
-    assert.equal(res.status, 413, JSON.stringify(answer));
-    assert.equal(answer.error.code, "bad_input");
-    assert.ok(pulled < total / 4, `stopped reading early: ${pulled} of ${total} chunks were sent`);
+    // node:http rather than fetch: it delivers the answer while the upload is still going.
+    const { status, body, sent } = await new Promise((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = httpRequest(`${worker.url}${path}`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+        answered = true;
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode, body: text, sent }));
+      });
+      req.on("error", (error) => (answered ? undefined : reject(error)));
+      (async () => {
+        while (!answered && sent < total) {
+          if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+          sent++;
+          await sleep(2);
+        }
+        req.end();
+      })().catch(() => {});
+    });
+    assert.equal(status, 413, body);
+    assert.equal(JSON.parse(body).error.code, "bad_input");
+    assert.ok(sent < total / 4, `stopped reading early: ${sent} of ${total} chunks were sent`);
   });
 });
 

@@ -115,6 +115,29 @@ impl ScriptedUpstream {
         self.queued.borrow_mut().push((route.to_string(), answers.into()));
     }
 
+    /// The `job` action becomes a job that runs `duration_ms` from its invoke (on virtual time):
+    /// `running` before, `completed` from then on.
+    pub fn timed_job(&self, duration_ms: u64) {
+        let counter = self.token_counter.clone();
+        let clock = self.clock.clone();
+        let started = Rc::new(Cell::new(0));
+        *self.fallback.borrow_mut() = Box::new(move |seen: &Seen| {
+            let answer = match (seen.method, seen.path.as_str()) {
+                (Method::Post, "/api/v2/data-actions/job/invoke") => {
+                    started.set(seen.at_ms);
+                    HttpResponse::json(202, &json!({"invokeId": "job-1", "status": "queued"}))
+                }
+                (Method::Get, "/api/v2/data-actions/job/invoke/job-1") => {
+                    let done = clock.now.get() >= started.get() + duration_ms;
+                    let status = if done { "completed" } else { "running" };
+                    HttpResponse::json(200, &json!({"invokeId": "job-1", "status": status, "outputs": {}}))
+                }
+                _ => default_answer(seen, &counter),
+            };
+            Some(Ok(answer))
+        });
+    }
+
     pub fn count(&self, route: &str) -> usize {
         self.seen.borrow().iter().filter(|s| format!("{:?} {}", s.method, s.path).starts_with(route)).count()
     }
@@ -200,9 +223,14 @@ pub fn config(extra: Value) -> ClientConfig {
 }
 
 pub fn client(extra: Value) -> (Client<ScriptedUpstream, VirtualClock>, ScriptedUpstream, VirtualClock) {
+    client_with_seed(extra, 42)
+}
+
+/// A client whose jitter source starts from `seed`.
+pub fn client_with_seed(extra: Value, seed: u64) -> (Client<ScriptedUpstream, VirtualClock>, ScriptedUpstream, VirtualClock) {
     let clock = VirtualClock::at(1_800_000_000_000);
     let upstream = ScriptedUpstream::new(clock.clone());
-    let client = Client::new(config(extra), upstream.clone(), clock.clone(), 42);
+    let client = Client::new(config(extra), upstream.clone(), clock.clone(), seed);
     (client, upstream, clock)
 }
 

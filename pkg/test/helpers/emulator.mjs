@@ -79,7 +79,7 @@ export function directOptions(url, extra = {}) {
     baseUrl: url,
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
-    poll: { initialDelayMs: 150, baseDelayMs: 100, maxIntervalMs: 300, minIntervalMs: 50 },
+    poll: { initialDelayMs: 150, maxIntervalMs: 300, minIntervalMs: 50 },
     ...extra,
   };
 }
