@@ -25,7 +25,7 @@ use super::env::read_settings;
 use super::http::{header, json_response, query_param, read_body, ApiError};
 use super::log::Log;
 use super::object_storage::{ObjectStorageError, RecordStore};
-use super::objects::{StartInvocation, CALLBACK_TOKEN_HEADER, REQUEST_ID_HEADER};
+use super::objects::{StartInvocation, CALLBACK_TOKEN_HEADER, INVOCATION_ID_HEADER, REQUEST_ID_HEADER};
 use super::random::{random_bytes, request_id};
 use super::store;
 use super::wake;
@@ -82,6 +82,12 @@ impl DurableObject for Invocation {
     }
 }
 
+/// Whether the request is about this object's record (an id with the same object key but another
+/// time part is another, unknown, invocation).
+fn is_asked_for(req: &Request, record: &InvocationRecord) -> bool {
+    header(req, INVOCATION_ID_HEADER).is_some_and(|id| id == record.invocation_id)
+}
+
 fn storage_error(app: &App, error: ObjectStorageError) -> ApiError {
     match error {
         ObjectStorageError::Undecodable(error) => store::undecodable(app, &error),
@@ -119,7 +125,7 @@ impl Invocation {
             }
             (Method::Get, "/record") => {
                 let store = self.store();
-                let Some(record) = store.load().map_err(|e| storage_error(app, e))? else {
+                let Some(record) = store.load().map_err(|e| storage_error(app, e))?.filter(|r| is_asked_for(req, r)) else {
                     return Err(ApiError::not_found("no such invocation"));
                 };
                 let record = self.wait_for_end(app, &store, record, wait_s).await?;
@@ -127,8 +133,9 @@ impl Invocation {
             }
             (Method::Post, "/callback") => {
                 let token = header(req, CALLBACK_TOKEN_HEADER).unwrap_or_default();
+                let asked = header(req, INVOCATION_ID_HEADER).unwrap_or_default();
                 let body = read_body(req).await?;
-                self.callback(app, &token, &body).await
+                self.callback(app, &asked, &token, &body).await
             }
             _ => Err(ApiError::not_found("no such object route")),
         }
@@ -306,9 +313,9 @@ impl Invocation {
     }
 
     /// Applies a completion callback (its token checked against the stored hash).
-    async fn callback(&self, app: &App, token: &str, body: &[u8]) -> Result<Response, ApiError> {
+    async fn callback(&self, app: &App, asked: &str, token: &str, body: &[u8]) -> Result<Response, ApiError> {
         let store = self.store();
-        let Some(mut record) = store.load().map_err(|e| storage_error(app, e))? else {
+        let Some(mut record) = store.load().map_err(|e| storage_error(app, e))?.filter(|r| r.invocation_id == asked) else {
             return Err(ApiError::not_found("no such invocation"));
         };
         if !record.callback_token_matches(token) {

@@ -27,8 +27,8 @@ use super::store;
 use crate::core::definition::{check_action_id, ActionDefinition};
 use crate::core::invocation::InvokeOptions;
 use crate::core::proxy::request::{
-    check_idempotency_key, idempotency_digest, idempotent_invocation_id, new_callback_token, new_invocation_id, parse_invoke_body, parse_wait,
-    wants_callback,
+    check_idempotency_key, idempotency_digest, idempotent_object_key, invocation_id, new_callback_token, new_object_key, parse_invoke_body,
+    parse_wait, wants_callback,
 };
 use crate::core::record::{InvocationRecord, NewRecord};
 use crate::core::validate::validate_inputs;
@@ -52,9 +52,11 @@ pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str
     if idempotency.is_none() && !wants_callback(&definition) {
         return sync_fast_path(app, ctx, action_id, &definition, inputs, context, wait_s).await;
     }
+    // An idempotent request's object is named by its key's digest: a replay answers with the id
+    // the first request was given.
     let invocation_id = match &idempotency {
-        Some(key) => idempotent_invocation_id(&idempotency_digest(caller, key)),
-        None => new_id()?,
+        Some(key) => invocation_id(&idempotent_object_key(&idempotency_digest(caller, key)), app.now()),
+        None => new_id(app)?,
     };
     app.log.annotate("invocationId", json!(invocation_id));
     if idempotency.is_some() {
@@ -64,8 +66,10 @@ pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str
     objects::start(app, &command, wait_s).await
 }
 
-fn new_id() -> Result<String, ApiError> {
-    random_bytes::<16>().map(|bytes| new_invocation_id(&bytes)).ok_or_else(|| ApiError::new(503, "unavailable", "no cryptographic random source"))
+fn new_id(app: &App) -> Result<String, ApiError> {
+    random_bytes::<10>()
+        .map(|bytes| invocation_id(&new_object_key(&bytes), app.now()))
+        .ok_or_else(|| ApiError::new(503, "unavailable", "no cryptographic random source"))
 }
 
 /// A sync action without an Idempotency-Key: no object, one KV write after the answer.
@@ -78,7 +82,7 @@ async fn sync_fast_path(
     context: Value,
     wait_s: u64,
 ) -> Result<Response, ApiError> {
-    let id = new_id()?;
+    let id = new_id(app)?;
     // The record needs a capability hash; no callback URL is handed out for a sync action.
     let Some(token_bytes) = random_bytes::<32>() else {
         return Err(ApiError::new(503, "unavailable", "no cryptographic random source"));

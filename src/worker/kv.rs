@@ -7,7 +7,7 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use worker::kv::KvStore;
+use worker::kv::{Key, KvStore};
 use worker::Env;
 
 use super::usage::Usage;
@@ -80,5 +80,18 @@ impl Kv {
     pub async fn put_json<T: Serialize>(&self, key: &str, value: &T, ttl_s: u64) -> Result<(), StorageError> {
         let text = serde_json::to_string(value).map_err(|e| StorageError(format!("encoding {key}: {e}")))?;
         self.put(key, &text, ttl_s, None).await
+    }
+
+    /// One page of keys starting with `prefix` (at most `limit`, in key order), with their
+    /// metadata, and the cursor of the next page (`None` when this was the last).
+    pub async fn list_page(&self, prefix: &str, limit: u64, cursor: Option<String>) -> Result<(Vec<Key>, Option<String>), StorageError> {
+        self.usage.kv_read();
+        let mut request = self.store.list().prefix(prefix.to_string()).limit(limit);
+        if let Some(cursor) = cursor {
+            request = request.cursor(cursor);
+        }
+        let page = request.execute().await.map_err(|e| StorageError(format!("listing {prefix}: {e}")))?;
+        let next = if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) };
+        Ok((page.keys, next))
     }
 }

@@ -7,7 +7,7 @@
 //! values between them and the platform, one concern per file:
 //!
 //! - [`routes`]: dispatch, CORS, caller auth, the access log line;
-//! - [`health`], [`actions`], [`invoke`], [`invocations`], [`callbacks`]: the routes;
+//! - [`health`], [`actions`], [`invoke`], [`invocations`], [`history`], [`callbacks`]: the routes;
 //! - [`invocation_object`]: the Durable Object class `Invocation`; [`object_storage`]: its
 //!   SQLite record; [`objects`]: the Worker's requests to it; [`wake`]: its waiters;
 //! - [`store`]: KV read copies of records; [`kv`]: typed KV access; [`token`]: the shared token;
@@ -22,6 +22,7 @@ mod app;
 mod callbacks;
 mod env;
 mod health;
+mod history;
 mod http;
 mod invocation_object;
 mod invocations;

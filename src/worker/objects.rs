@@ -1,7 +1,7 @@
 //! Talking to invocation objects (the Durable Object class `Invocation`, binding `INVOCATIONS`):
 //! the internal requests the Worker sends one, and relaying its answers to the caller. Each object
-//! is named by its invocation id (an idempotent request's id is derived from its key's digest), so
-//! every instance of the Worker, in every location, reaches the same one.
+//! is named by its invocation id's object key (an idempotent request's is derived from its key's
+//! digest), so every instance of the Worker, in every location, reaches the same one.
 //!
 //! | internal request                 | what the object does                                      |
 //! |----------------------------------|-----------------------------------------------------------|
@@ -17,6 +17,7 @@ use worker::{Headers, Method, Request, RequestInit, Response};
 
 use super::app::App;
 use super::http::ApiError;
+use crate::core::proxy::request::invocation_object_key;
 use crate::core::record::InvocationRecord;
 
 /// The Durable Object namespace binding in `wrangler.toml`.
@@ -24,6 +25,9 @@ pub const INVOCATIONS_BINDING: &str = "INVOCATIONS";
 
 /// Carries the caller's request id into the object's log lines.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Carries the invocation id a request is about (the object answers 404 for another one).
+pub const INVOCATION_ID_HEADER: &str = "x-invocation-id";
 
 /// Carries the callback's capability token to the object (never logged).
 pub const CALLBACK_TOKEN_HEADER: &str = "x-callback-token";
@@ -54,9 +58,11 @@ async fn send(app: &App, invocation_id: &str, method: Method, path_and_query: &s
         ApiError::new(503, "unavailable", "the invocation's coordinator is unavailable; retry").with_retry_after(1)
     };
     let namespace = app.env.durable_object(INVOCATIONS_BINDING).map_err(|e| unavailable("binding", e))?;
-    let stub = namespace.id_from_name(invocation_id).and_then(|id| id.get_stub()).map_err(|e| unavailable("stub", e))?;
+    let name = invocation_object_key(invocation_id).unwrap_or(invocation_id);
+    let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|e| unavailable("stub", e))?;
     let headers = Headers::new();
     let _ = headers.set(REQUEST_ID_HEADER, app.log.request_id());
+    let _ = headers.set(INVOCATION_ID_HEADER, invocation_id);
     for (name, value) in extra {
         let _ = headers.set(name, value);
     }

@@ -6,6 +6,7 @@
 //! | `GET /v1/actions/{actionId}`            | API key |
 //! | `POST /v1/actions/{actionId}/validate`  | API key |
 //! | `POST /v1/actions/{actionId}/invoke`    | API key |
+//! | `GET /v1/invocations`                   | API key |
 //! | `GET /v1/invocations/{invocationId}`    | API key |
 //! | `POST /v1/callbacks/{invocationId}/{token}` | the capability token (+ signature) |
 //!
@@ -23,7 +24,7 @@ use super::http::{empty_response, header, ApiError};
 use super::log::Log;
 use super::random::request_id;
 use super::usage::Usage;
-use super::{actions, callbacks, health, invocations, invoke};
+use super::{actions, callbacks, health, history, invocations, invoke};
 use crate::core::auth::{api_key_matches, bearer_token};
 use crate::core::proxy::cors::{allowed_origin, cors_headers};
 use crate::core::proxy::request::redact_path;
@@ -49,6 +50,7 @@ enum Route<'a> {
     Validate(&'a str),
     Invoke(&'a str),
     Invocation(&'a str),
+    History,
     Callback(&'a str, &'a str),
 }
 
@@ -72,6 +74,7 @@ fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiErro
         ["v1", "actions", id] => (Route::Definition(id), get),
         ["v1", "actions", id, "validate"] => (Route::Validate(id), post),
         ["v1", "actions", id, "invoke"] => (Route::Invoke(id), post),
+        ["v1", "invocations"] => (Route::History, get),
         ["v1", "invocations", id] => (Route::Invocation(id), get),
         ["v1", "callbacks", id, token] => (Route::Callback(id, token), post),
         _ => return Err(ApiError::not_found("no such route")),
@@ -79,7 +82,7 @@ fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiErro
     if allowed {
         Ok(route)
     } else {
-        let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_)) { "GET, HEAD, OPTIONS" } else { "POST, OPTIONS" };
+        let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_) | Route::History) { "GET, HEAD, OPTIONS" } else { "POST, OPTIONS" };
         Err(ApiError::new(405, "method_not_allowed", format!("{} is not allowed here (allowed: {allow})", method.as_ref())).with_header("allow", allow))
     }
 }
@@ -181,6 +184,7 @@ async fn serve(
         Route::Validate(id) => actions::validate(&app, req, id).await,
         Route::Invoke(id) => invoke::invoke(&app, ctx, req, id, &caller).await,
         Route::Invocation(id) => invocations::get(&app, req, id).await,
+        Route::History => history::list(&app, req).await,
         Route::Callback(id, token) => callbacks::handle(&app, req, id, token).await,
     }
 }

@@ -17,9 +17,12 @@ use crate::core::record::{InvocationRecord, RecordDecodeError};
 /// The token's key.
 pub const TOKEN_KEY: &str = "token:v1";
 
+/// The prefix of the read copies' keys.
+pub const RECORD_PREFIX: &str = "inv:";
+
 /// `inv:{id}`.
 pub fn record_key(id: &str) -> String {
-    format!("inv:{id}")
+    format!("{RECORD_PREFIX}{id}")
 }
 
 /// The read copy of an invocation, if KV has one here. A copy that cannot be decoded is logged

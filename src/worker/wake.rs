@@ -1,5 +1,6 @@
-//! Sleeping until a deadline or until something changes an invocation in this isolate (a
-//! callback or a poll stored a new state), whichever comes first.
+//! The waiters of an invocation object: sleeping until a deadline or until the object stores a
+//! change to its record (a callback, a poll, the invoke's answer), whichever comes first. A
+//! `?wait=` and a duplicate of an idempotent request in flight wait this way.
 //!
 //! A sleeper parks on a JS promise created in its own request's context; [`wake`] (usually run by
 //! another request) calls that promise's `resolve`, which workerd allows across requests and which

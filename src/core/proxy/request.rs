@@ -103,25 +103,41 @@ pub fn idempotency_digest(caller: &str, key: &str) -> String {
     payload_hash(&Value::Array(vec![Value::String(caller.to_string()), Value::String(key.to_string())]))
 }
 
-/// A new invocation id from 16 random bytes: `dai_` and 32 hex digits.
-pub fn new_invocation_id(random: &[u8; 16]) -> String {
-    let mut id = String::with_capacity(INVOCATION_ID_PREFIX.len() + 32);
-    id.push_str(INVOCATION_ID_PREFIX);
-    for byte in random {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    id
+/// Hex digits of an invocation id's time part: `ffffffffffff` minus the creation time in ms, so
+/// ids (and the KV keys of their records) sort newest first.
+const ID_TIME_HEX: usize = 12;
+/// Hex digits of an invocation id's object key: the name of its Durable Object.
+const ID_KEY_HEX: usize = 20;
+const ID_TIME_MAX: u64 = (1 << 48) - 1;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The invocation id of an idempotent request: derived from its [`idempotency_digest`], so every
-/// duplicate of the request, whichever instance it reaches, addresses the same Durable Object
-/// (named by this id), where reservation and replay are one serialized step.
-pub fn idempotent_invocation_id(digest: &str) -> String {
+/// An invocation id: `dai_`, 12 hex digits of inverted creation time (newest sorts first), then
+/// the 20 hex digits of its object key (see [`invocation_object_key`]).
+pub fn invocation_id(object_key: &str, created_at_ms: u64) -> String {
+    let inverted = ID_TIME_MAX.saturating_sub(created_at_ms.min(ID_TIME_MAX));
+    format!("{INVOCATION_ID_PREFIX}{inverted:012x}{object_key}")
+}
+
+/// A new object key from 10 random bytes (80 bits).
+pub fn new_object_key(random: &[u8; 10]) -> String {
+    hex(random)
+}
+
+/// The object key of an idempotent request: derived from its [`idempotency_digest`], so every
+/// duplicate of the request, whichever instance it reaches, addresses the same Durable Object,
+/// where reservation and replay are one serialized step.
+pub fn idempotent_object_key(digest: &str) -> String {
     let derived = payload_hash(&Value::Array(vec![Value::String("invocation".into()), Value::String(digest.to_string())]));
-    let mut id = String::with_capacity(INVOCATION_ID_PREFIX.len() + 32);
-    id.push_str(INVOCATION_ID_PREFIX);
-    id.push_str(derived.get(..32).unwrap_or(&derived));
-    id
+    derived.get(..ID_KEY_HEX).unwrap_or(&derived).to_string()
+}
+
+/// The object key of a well-formed invocation id (its Durable Object's name).
+pub fn invocation_object_key(id: &str) -> Option<&str> {
+    check_invocation_id(id).ok()?;
+    id.get(INVOCATION_ID_PREFIX.len() + ID_TIME_HEX..)
 }
 
 /// Whether `id` has the shape of an invocation id this proxy mints.
@@ -197,9 +213,18 @@ mod tests {
 
     #[test]
     fn ids_tokens_and_keys() {
-        let id = new_invocation_id(&[0xab; 16]);
-        assert_eq!(id, format!("dai_{}", "ab".repeat(16)));
+        let key = new_object_key(&[0xab; 10]);
+        let id = invocation_id(&key, 1_764_579_600_000);
+        assert_eq!(id, format!("dai_{:012x}{}", (1u64 << 48) - 1 - 1_764_579_600_000, "ab".repeat(10)));
         assert!(check_invocation_id(&id).is_ok());
+        assert_eq!(invocation_object_key(&id), Some(key.as_str()));
+        assert!(invocation_id(&key, 2_000) < invocation_id(&key, 1_000), "newer ids sort first");
+        assert_eq!(invocation_id(&key, u64::MAX).len(), id.len());
+        assert_eq!(invocation_object_key("dai_../x"), None);
+        let idempotent = idempotent_object_key(&idempotency_digest("k1", "order-42"));
+        assert_eq!(idempotent, idempotent_object_key(&idempotency_digest("k1", "order-42")));
+        assert_ne!(idempotent, idempotent_object_key(&idempotency_digest("k2", "order-42")));
+        assert!(check_invocation_id(&invocation_id(&idempotent, 5)).is_ok());
         for bad in ["dai_", "inv_abababababababababababababababab", "dai_ABABABABABABABABABABABABABABABAB", "dai_../x"] {
             assert!(check_invocation_id(bad).is_err(), "{bad}");
         }
