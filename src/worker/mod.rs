@@ -7,6 +7,8 @@
 //!
 //! - [`routes`]: dispatch, CORS, caller auth, the access log line;
 //! - [`health`], [`actions`], [`invoke`], [`invocations`], [`callbacks`]: the routes;
+//! - [`action_list`] (`GET /v1/actions`, falling back to [`seen_actions`]), [`openapi`]
+//!   (`GET /openapi.json`), [`home`] (`GET /`); the console's files are static assets;
 //! - [`follow`]: polling pending invocations (after a 202, for `?wait=`, and for [`cron`]);
 //! - [`store`]: invocation records in KV; [`kv`]: typed KV access; [`token`]: the shared token;
 //! - [`isolate`]: the per-isolate driver client; [`app`]: what a request works with;
@@ -15,6 +17,7 @@
 //!
 //! Nothing here panics: every failure becomes a JSON error answer or a log line.
 
+mod action_list;
 mod actions;
 mod app;
 mod callbacks;
@@ -22,6 +25,7 @@ mod cron;
 mod env;
 mod follow;
 mod health;
+mod home;
 mod http;
 mod invocations;
 mod invoke;
@@ -29,8 +33,10 @@ mod isolate;
 mod kv;
 mod lock;
 mod log;
+mod openapi;
 mod random;
 mod routes;
+mod seen_actions;
 mod store;
 mod token;
 mod wake;
