@@ -26,7 +26,6 @@ mod bindings {
         optional_string, to_js, to_js_error,
     };
     use super::proxy::{InvocationFilter, PageRequest, ProxyClient, ProxyConfig};
-    use crate::core::action_list::ActionList;
     use crate::core::definition::ActionDefinition;
     use crate::core::invocation::{InvokeOptions, StatusEvent};
     use crate::core::validate::validate_inputs;
@@ -46,8 +45,6 @@ mod bindings {
     const INVOKE_KEYS: [&str; 6] = ["context", "callbackUrl", "maxPollMs", "signal", "onStatus", "idempotencyKey"];
     const PAGE_KEYS: [&str; 3] = ["cursor", "limit", "signal"];
     const HISTORY_KEYS: [&str; 5] = ["cursor", "limit", "signal", "actionId", "status"];
-    /// Entries per page the direct mode asks the upstream for when no `limit` is given.
-    const DIRECT_PAGE_SIZE: u32 = 25;
 
     enum Mode {
         Direct(Box<Client<FetchTransport, JsRuntime>>),
@@ -134,22 +131,7 @@ mod bindings {
             promise(async move {
                 let (page, signal) = page_options(&options, &PAGE_KEYS)?;
                 match &*mode {
-                    Mode::Direct(client) => {
-                        let size = page.limit.unwrap_or(DIRECT_PAGE_SIZE);
-                        match client.list_actions(page.cursor.as_deref(), size, signal.as_ref()).await.map_err(|e| e.details())? {
-                            ActionList::Page(page) => Ok(to_js(&serde_json::json!({
-                                "actions": page.actions,
-                                "cursor": page.next_page_token,
-                                "source": "upstream",
-                            }))),
-                            ActionList::Unsupported { status } => Err(ErrorDetails::new(
-                                "not_found",
-                                format!("the upstream cannot list its actions (HTTP {status} on its list route)"),
-                                Some(status),
-                                false,
-                            )),
-                        }
-                    }
+                    Mode::Direct(_) => Err(bad_input("listActions needs proxy mode ({ proxyUrl, apiKey }): the Worker lists the actions")),
                     Mode::Proxy(proxy) => proxy.list_actions(&page, signal.as_ref()).await.map(|v| to_js(&v)),
                 }
             })
@@ -242,7 +224,10 @@ mod bindings {
         }
     }
 
+    /// A call's future as a promise. Boxed first, so that `future_to_promise` (and its task
+    /// machinery) is compiled once for every call rather than once per call's future type.
     fn promise(future: impl std::future::Future<Output = Result<JsValue, ErrorDetails>> + 'static) -> Promise {
+        let future: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, ErrorDetails>>>> = Box::pin(future);
         future_to_promise(async move { future.await.map_err(|d| to_js_error(&d)) })
     }
 

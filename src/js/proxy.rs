@@ -175,11 +175,7 @@ where
         check_action_id(action_id).map_err(|e| e.details())?;
         let url = format!("{}/v1/actions/{}", self.config.base_url, encode_path_segment(action_id));
         let request = self.request(RequestPurpose::Definition, Method::Get, url, None, 0);
-        let response = self.send_idempotent(request, signal, None).await?;
-        if response.status != 200 {
-            return Err(proxy_error(&response, None, self.runtime.now_ms()));
-        }
-        let value: Value = parse_json(&response, None)?;
+        let (response, value) = self.read(request, signal).await?;
         serde_json::from_value::<ActionDefinition>(value.clone()).map_err(|_| malformed(&response, "not an action definition", None))?;
         Ok(value)
     }
@@ -188,7 +184,8 @@ where
     pub async fn list_actions(&self, page: &PageRequest, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
         let url = format!("{}/v1/actions{}", self.config.base_url, query_string(&page.query_pairs()));
         let request = self.request(RequestPurpose::List, Method::Get, url, None, 0);
-        self.read_page(request, "actions", signal).await
+        let (response, value) = self.read(request, signal).await?;
+        page_with(response, value, "actions")
     }
 
     /// Validates and coerces `inputs` on the Worker (against the definition it holds): the
@@ -200,16 +197,10 @@ where
         let body = json!({ "inputs": inputs }).to_string().into_bytes();
         // Validation changes nothing: it is retried like a GET.
         let request = self.request(RequestPurpose::Definition, Method::Post, url, Some(body), 0);
-        let response = self.send_idempotent(request, signal, None).await?;
-        if response.status != 200 {
-            return Err(proxy_error(&response, None, self.runtime.now_ms()));
-        }
-        match parse_json(&response, None)? {
-            Value::Object(mut answer) => match answer.remove("inputs") {
-                Some(coerced @ Value::Object(_)) => Ok(coerced),
-                _ => Err(malformed(&response, "a validation answer without inputs", None)),
-            },
-            _ => Err(malformed(&response, "not a JSON object", None)),
+        let (response, value) = self.read(request, signal).await?;
+        match value.get("inputs") {
+            Some(coerced @ Value::Object(_)) => Ok(coerced.clone()),
+            _ => Err(malformed(&response, "a validation answer without inputs", None)),
         }
     }
 
@@ -230,20 +221,19 @@ where
         }
         let url = format!("{}/v1/invocations{}", self.config.base_url, query_string(&pairs));
         let request = self.request(RequestPurpose::Status, Method::Get, url, None, 0);
-        self.read_page(request, "invocations", signal).await
+        let (response, value) = self.read(request, signal).await?;
+        page_with(response, value, "invocations")
     }
 
-    /// A page answer: a JSON object whose `entries` field is an array.
-    async fn read_page(&self, request: HttpRequest, entries: &str, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
+    /// Sends a request that changes nothing and reads its 200 JSON answer (any other status is
+    /// the error it stands for).
+    async fn read(&self, request: HttpRequest, signal: Option<&R::Signal>) -> Result<(HttpResponse, Value), ErrorDetails> {
         let response = self.send_idempotent(request, signal, None).await?;
         if response.status != 200 {
             return Err(proxy_error(&response, None, self.runtime.now_ms()));
         }
         let value = parse_json(&response, None)?;
-        if !value.get(entries).is_some_and(Value::is_array) {
-            return Err(malformed(&response, &format!("a page without `{entries}`"), None));
-        }
-        Ok(value)
+        Ok((response, value))
     }
 
     /// Invokes and waits for the end (`?wait=`, then the invocations route until terminal). A
@@ -422,6 +412,15 @@ where
         };
         request.authorize(self.config.api_key.expose());
         request
+    }
+}
+
+/// A page answer: a JSON object whose `entries` field is an array.
+fn page_with(response: HttpResponse, value: Value, entries: &str) -> Result<Value, ErrorDetails> {
+    if value.get(entries).is_some_and(Value::is_array) {
+        Ok(value)
+    } else {
+        Err(malformed(&response, "a page without its entries", None))
     }
 }
 
