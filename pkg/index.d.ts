@@ -171,6 +171,12 @@ export interface InvokeOptions {
    * fresh one (e.g. `crypto.randomUUID()`) per intended invocation. Direct mode rejects it.
    */
   idempotencyKey?: string;
+  /**
+   * Proxy mode: how long the invoke request asks the Worker to wait for the end before answering,
+   * whole seconds 0..25 (default 25). 0 answers at once, `pending` for an asynchronous action, so
+   * `onStatus` reports each change when it happens (the follow-up reads still wait). Direct mode rejects it.
+   */
+  firstWaitS?: number;
 }
 
 /** Which page of a list to read. */

@@ -251,9 +251,14 @@ test('validate asks the Worker: coerced inputs, or issues per field', async () =
 
 test('idempotencyKey is sent as Idempotency-Key; status events carry the invocationId', async () => {
   const events = [];
-  const result = await client().invoke('slow', { q: 'x' }, { idempotencyKey: 'key-0001', onStatus: (e) => events.push(e) });
+  const result = await client().invoke('slow', { q: 'x' }, { idempotencyKey: 'key-0001', firstWaitS: 0, onStatus: (e) => events.push(e) });
   assert.equal(result.status, 'completed');
   assert.equal(requests[0].idempotencyKey, 'key-0001');
+  assert.equal(requests[0].path, '/v1/actions/slow/invoke?wait=0', 'the first answer is not held');
+  assert.match(requests[1].path, /wait=25$/, 'the follow-up read is');
+  for (const bad of [-1, 26, 1.5, '3']) {
+    assert.equal((await rejection(client().invoke('slow', {}, { firstWaitS: bad }))).code, 'bad_input', String(bad));
+  }
   assert.deepEqual(events.map((e) => e.status), ['pending', 'completed']);
   assert.ok(events.every((e) => e.invocationId === result.invocationId), JSON.stringify(events));
   assert.equal((await rejection(client().invoke('slow', {}, { idempotencyKey: 7 }))).code, 'bad_input');

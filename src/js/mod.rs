@@ -25,7 +25,7 @@ mod bindings {
         bad_input, config_error, from_js, get, is_absent, keys, option_error, optional_function, optional_ms,
         optional_string, to_js, to_js_error,
     };
-    use super::proxy::{InvocationFilter, PageRequest, ProxyClient, ProxyConfig};
+    use super::proxy::{InvocationFilter, PageRequest, ProxyClient, ProxyConfig, ProxyInvokeOptions, DEFAULT_WAIT_S};
     use crate::core::definition::ActionDefinition;
     use crate::core::invocation::{InvokeOptions, StatusEvent};
     use crate::core::validate::validate_inputs;
@@ -42,7 +42,7 @@ mod bindings {
 
     /// Options of the constructor that are the binding's, not the core's.
     const PROXY_KEYS: [&str; 5] = ["proxyUrl", "apiKey", "fetch", "timeoutMs", "maxPollMs"];
-    const INVOKE_KEYS: [&str; 6] = ["context", "callbackUrl", "maxPollMs", "signal", "onStatus", "idempotencyKey"];
+    const INVOKE_KEYS: [&str; 7] = ["context", "callbackUrl", "maxPollMs", "signal", "onStatus", "idempotencyKey", "firstWaitS"];
     const PAGE_KEYS: [&str; 3] = ["cursor", "limit", "signal"];
     const HISTORY_KEYS: [&str; 5] = ["cursor", "limit", "signal", "actionId", "status"];
 
@@ -162,7 +162,10 @@ mod bindings {
                 let action_id = string_arg(&action_id, "actionId")?;
                 let inputs = from_js(&inputs, "inputs")?;
                 let (invoke_options, signal, on_status) = invoke_options(&options)?;
-                let idempotency_key = optional_string(&get_option(&options, "idempotencyKey"), "idempotencyKey", option_error)?;
+                let proxy_options = ProxyInvokeOptions {
+                    idempotency_key: optional_string(&get_option(&options, "idempotencyKey"), "idempotencyKey", option_error)?,
+                    first_wait_s: first_wait(&get_option(&options, "firstWaitS"))?,
+                };
                 let report = |event: &StatusEvent| {
                     if let Some(callback) = &on_status {
                         // A throwing listener must not break the invocation.
@@ -171,9 +174,8 @@ mod bindings {
                 };
                 let call = CallOptions { signal: signal.as_ref(), on_status: Some(&report) };
                 match &*mode {
-                    Mode::Direct(_) if idempotency_key.is_some() => Err(option_error(
-                        "idempotencyKey",
-                        "needs proxy mode: the Worker keeps idempotency keys, the upstream has none",
+                    Mode::Direct(_) if proxy_options != ProxyInvokeOptions::default() => Err(bad_input(
+                        "`idempotencyKey` and `firstWaitS` need proxy mode: the Worker keeps idempotency keys and holds requests",
                     )),
                     Mode::Direct(client) => client
                         .invoke(&action_id, &inputs, invoke_options, call)
@@ -182,7 +184,7 @@ mod bindings {
                         .map(|result| to_js(&result))
                         .map_err(|e| e.details()),
                     Mode::Proxy(proxy) => {
-                        proxy.invoke(&action_id, &inputs, invoke_options, idempotency_key.as_deref(), call).await.map(|r| to_js(&r))
+                        proxy.invoke(&action_id, &inputs, invoke_options, &proxy_options, call).await.map(|r| to_js(&r))
                     }
                 }
             })
@@ -269,6 +271,17 @@ mod bindings {
         }
     }
 
+    /// `firstWaitS`: whole seconds from 0 to the longest wait the package asks for.
+    fn first_wait(value: &JsValue) -> Result<Option<u64>, ErrorDetails> {
+        if is_absent(value) {
+            return Ok(None);
+        }
+        match value.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= DEFAULT_WAIT_S as f64 => Ok(Some(n as u64)),
+            _ => Err(option_error("firstWaitS", &format!("must be a whole number of seconds from 0 to {DEFAULT_WAIT_S}"))),
+        }
+    }
+
     /// `{cursor?, limit?, signal?}` (and the other `allowed` keys, read by the caller).
     fn page_options(options: &JsValue, allowed: &[&str]) -> Result<(PageRequest, Option<AbortSignalHandle>), ErrorDetails> {
         if is_absent(options) {
@@ -303,7 +316,7 @@ mod bindings {
             return Err(bad_input("options must be an object"));
         }
         if let Some(unknown) = keys(options).into_iter().find(|k| !INVOKE_KEYS.contains(&k.as_str())) {
-            return Err(option_error(&unknown, "is not an invoke option (context, callbackUrl, maxPollMs, signal, onStatus, idempotencyKey)"));
+            return Err(option_error(&unknown, "is not an invoke option (context, callbackUrl, maxPollMs, signal, onStatus, idempotencyKey, firstWaitS)"));
         }
         let context = get(options, "context");
         let context = if is_absent(&context) {

@@ -129,6 +129,18 @@ impl PageRequest {
     }
 }
 
+/// What only proxy mode offers for an invocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyInvokeOptions {
+    /// Sent as `Idempotency-Key`: a repeated call with the same key and request (a double click,
+    /// a retry) gets the first invocation instead of running the action again.
+    pub idempotency_key: Option<String>,
+    /// How long the invoke request asks the Worker to wait for the end (at most [`DEFAULT_WAIT_S`],
+    /// the default); 0 answers at once, `pending` for an asynchronous action, so that a caller
+    /// sees the status change when it happens (the follow-up reads still wait).
+    pub first_wait_s: Option<u64>,
+}
+
 /// Filters of the invocation history.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InvocationFilter {
@@ -237,15 +249,14 @@ where
     }
 
     /// Invokes and waits for the end (`?wait=`, then the invocations route until terminal). A
-    /// failed invocation is an `execution_failed` error carrying the invokeId. With an
-    /// `idempotency_key`, a repeated call (a double click, a retry) gets the first invocation
-    /// instead of running the action again.
+    /// failed invocation is an `execution_failed` error carrying the invokeId. See
+    /// [`ProxyInvokeOptions`] for the idempotency key and the first wait.
     pub async fn invoke(
         &self,
         action_id: &str,
         inputs: &Value,
         options: InvokeOptions,
-        idempotency_key: Option<&str>,
+        proxy_options: &ProxyInvokeOptions,
         call: CallOptions<'_, R::Signal>,
     ) -> Result<Value, ErrorDetails> {
         check_action_id(action_id).map_err(|e| e.details())?;
@@ -261,11 +272,11 @@ where
                 object.insert("callbackUrl".into(), Value::String(url));
             }
         }
-        let wait = self.wait_s(deadline, started);
+        let wait = self.wait_s(deadline, started).min(proxy_options.first_wait_s.unwrap_or(DEFAULT_WAIT_S));
         let url = format!("{}/v1/actions/{}/invoke?wait={wait}", self.config.base_url, encode_path_segment(action_id));
         let mut request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(body.to_string().into_bytes()), wait);
-        if let Some(key) = idempotency_key {
-            request.headers.push(("idempotency-key".into(), key.to_string()));
+        if let Some(key) = &proxy_options.idempotency_key {
+            request.headers.push(("idempotency-key".into(), key.clone()));
         }
         if call.signal.is_some_and(CancelSignal::is_cancelled) {
             return Err(cancelled(None));
@@ -684,7 +695,7 @@ mod tests {
         let proxy = client(&clock, vec![Ok(pending), Ok(still), Ok(done)]);
         let events = RefCell::new(Vec::new());
         let report = |e: &StatusEvent| events.borrow_mut().push(e.status.clone());
-        let result = run(proxy.invoke("a", &json!({"k": "v"}), InvokeOptions::default(), None, CallOptions { signal: None, on_status: Some(&report) }))
+        let result = run(proxy.invoke("a", &json!({"k": "v"}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions { signal: None, on_status: Some(&report) }))
             .unwrap();
         assert_eq!(result["status"], "completed");
         assert_eq!(result["invokeId"], "up-1");
@@ -705,7 +716,7 @@ mod tests {
         let body = json!({"error": {"code": "validation", "message": "2 input problem(s)", "status": 422,
             "issues": [{"parameter": "a", "kind": "missing_required", "message": "`a` is required"}, {"parameter": "b", "message": "bad"}]}});
         let proxy = client(&clock, vec![Ok(HttpResponse::json(422, &body))]);
-        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), None, CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!(err.code, "validation");
         assert_eq!(err.status, Some(422));
         let names: Vec<&str> = err.issues.iter().map(|i| i.parameter.as_str()).collect();
@@ -714,7 +725,7 @@ mod tests {
         let failed = json!({"invocationId": "i", "invokeId": "up-9", "status": "failed",
             "error": {"code": "execution_failed", "message": "boom"}});
         let proxy = client(&clock, vec![Ok(HttpResponse::json(200, &failed))]);
-        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), None, CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!((err.code.as_str(), err.invoke_id.as_deref(), err.message.as_str()), ("execution_failed", Some("up-9"), "boom"));
 
         let html = HttpResponse { status: 502, headers: vec![], body: b"<html>".to_vec() };
@@ -744,7 +755,7 @@ mod tests {
         answers.extend((0..20).map(|_| pending()));
         let proxy = client(&clock, answers);
         let options = InvokeOptions { max_poll_ms: Some(1_500), ..Default::default() };
-        let err = run(proxy.invoke("a", &json!({}), options, None, CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), options, &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!((err.code.as_str(), err.invoke_id.as_deref()), ("timeout", Some("up-2")));
         assert!(proxy.transport.sent.borrow()[1].url.ends_with("?wait=1"));
     }
@@ -753,7 +764,7 @@ mod tests {
     fn the_api_key_never_shows_in_errors() {
         let clock = FakeClock::default();
         let proxy = client(&clock, vec![Err(TransportFailure::new(TransportFailureKind::Timeout, "POST x: no answer"))]);
-        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), None, CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!(err.code, "transport");
         assert!(!err.retryable, "an invoke that may have run is not retryable");
         assert!(!format!("{err:?}").contains("key-123"));
@@ -807,9 +818,11 @@ mod tests {
         let events = RefCell::new(Vec::new());
         let report = |e: &StatusEvent| events.borrow_mut().push(e.clone());
         let call = CallOptions { signal: None, on_status: Some(&report) };
-        let result = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), Some("key-42"), call)).unwrap();
+        let proxy_options = ProxyInvokeOptions { idempotency_key: Some("key-42".into()), first_wait_s: Some(0) };
+        let result = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &proxy_options, call)).unwrap();
         assert_eq!(result["completedBy"], "invoke");
         assert_eq!(proxy.transport.sent.borrow()[0].header("idempotency-key"), Some("key-42"));
+        assert!(proxy.transport.sent.borrow()[0].url.ends_with("/invoke?wait=0"), "the first answer is not held");
         let events = events.borrow();
         assert_eq!(events.len(), 1);
         assert_eq!((events[0].status.as_str(), events[0].invocation_id.as_deref()), ("completed", Some("dai_1")));
