@@ -128,11 +128,12 @@ export function readField(field, raw) {
 }
 
 /**
- * Reads the whole form. `values` maps field names (and `context`) to what the controls hold.
- * Returns `{inputs, context, issues}`: the inputs object to send, the context object (or
- * undefined), and the local issues by field name (fields with an issue are left out of `inputs`).
+ * Reads the whole form. `values` maps field names to what the controls hold; `contextText` is the
+ * context field's text. Returns `{inputs, context, issues, contextIssue}`: the inputs object to
+ * send, the context object (or undefined), the local issues by field name (fields with an issue
+ * are left out of `inputs`), and the context's own issue (or undefined).
  */
-export function readForm(form, values) {
+export function readForm(form, values, contextText = '') {
   const inputs = {};
   const issues = {};
   for (const field of form.fields) {
@@ -141,14 +142,15 @@ export function readForm(form, values) {
     else if (!read.omit) inputs[field.name] = read.value;
   }
   let context;
-  const contextText = String(values.context ?? '').trim();
-  if (contextText !== '') {
-    const parsed = parseJson(contextText);
-    if (!parsed.ok) issues.context = parsed.message;
-    else if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) issues.context = 'must be a JSON object ({...})';
+  let contextIssue;
+  const text = String(contextText ?? '').trim();
+  if (text !== '') {
+    const parsed = parseJson(text);
+    if (!parsed.ok) contextIssue = parsed.message;
+    else if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) contextIssue = 'must be a JSON object ({...})';
     else context = parsed.value;
   }
-  return { inputs, context, issues };
+  return { inputs, context, issues, contextIssue };
 }
 
 /**

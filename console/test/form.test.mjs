@@ -77,9 +77,8 @@ test('values are read as typed; empty fields are left out', () => {
     tags: '["a", "b"]',
     customer: '{"id": 7}',
     when: '2026-12-01',
-    context: '{"channel": "web"}',
   };
-  const { inputs, context, issues } = readForm(form, values);
+  const { inputs, context, issues } = readForm(form, values, '{"channel": "web"}');
   assert.deepEqual(issues, {});
   assert.deepEqual(inputs, {
     subject: 'Printer on fire',
@@ -108,10 +107,14 @@ test('a tri-state boolean can be left out, true or false', () => {
 
 test('malformed JSON or JSON of the wrong kind is a local issue on that field', () => {
   const form = buildForm(definition);
-  const { inputs, issues } = readForm(form, { subject: 's', tags: '{"a": 1}', customer: '{oops', context: '[1]' });
+  const { inputs, issues, contextIssue } = readForm(form, { subject: 's', tags: '{"a": 1}', customer: '{oops' }, '[1]');
   assert.match(issues.tags, /JSON array/);
   assert.match(issues.customer, /not valid JSON/);
-  assert.match(issues.context, /JSON object/);
+  assert.match(contextIssue, /JSON object/);
+  assert.deepEqual(Object.keys(issues).sort(), ['customer', 'tags']);
+  const named = buildForm({ inputs: [{ name: 'context', type: 'string' }] });
+  const both = readForm(named, { context: 'an input called context' }, '{"c": 1}');
+  assert.deepEqual([both.inputs, both.context], [{ context: 'an input called context' }, { c: 1 }], 'an input may be called context');
   assert.ok(!('tags' in inputs) && !('customer' in inputs), 'fields with an issue are not sent');
   const when = form.fields.find((f) => f.name === 'when');
   assert.deepEqual(readField(when, 'not json'), { value: 'not json' }, 'an unknown type takes text');

@@ -201,7 +201,7 @@ export function buildWorker() {
 }
 
 /**
- * wrangler.toml without its [build] section and with an absolute `main`, written to `dir`: the
+ * wrangler.toml without its [build] section and with an absolute `main` (and [assets] directory), written to `dir`: the
  * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
  * which other work may touch while the tests run) nor restart the Worker mid-test.
  */
@@ -215,11 +215,17 @@ function testConfig(dir, main) {
   }
   const lines = readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n");
   const out = [];
-  let skipping = false;
+  let current = "";
   for (const line of lines) {
     const section = line.match(/^\s*\[\[?([^\]]+)\]\]?\s*$/);
-    if (section) skipping = section[1].trim() === "build";
-    if (skipping) continue;
+    if (section) current = section[1].trim();
+    if (current === "build") continue;
+    // Paths in the copy are absolute: it lives in a temporary directory.
+    if (current === "assets" && /^\s*directory\s*=/.test(line)) {
+      const dir = resolve(ROOT, line.split("=")[1].trim().replace(/^"|"$/g, ""));
+      out.push(`directory = ${JSON.stringify(dir)}`);
+      continue;
+    }
     out.push(line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`));
   }
   writeFileSync(path, out.join("\n"));
