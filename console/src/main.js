@@ -426,8 +426,7 @@ function outputsTable(outputs, definition) {
   const names = [...declared.filter((n) => n in outputs), ...Object.keys(outputs).filter((n) => !declared.includes(n))];
   if (!names.length) return h('p', { class: 'muted', text: 'No outputs.' });
   const typeOf = (name) => definition?.outputs?.find((o) => o.name === name)?.type ?? '';
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Outputs' }, h('table', { class: 'outputs' },
-    h('caption', { text: 'Outputs' }),
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Outputs as a table' }, h('table', { class: 'outputs' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', text: 'Type' }), h('th', { scope: 'col', text: 'Value' }))),
     h('tbody', {}, names.map((name) => h('tr', {}, h('td', {}, h('code', { text: name })), h('td', { text: typeOf(name) }), h('td', { class: 'value', text: show(outputs[name]) }))))));
 }
@@ -507,7 +506,7 @@ async function invoke(actionId, definition, inputs, context, key, panel, submit)
     failure = error;
   } finally {
     clearInterval(ticker);
-    elapsed.textContent = duration(performance.now() - started);
+    elapsed.remove();
     stop.remove();
     submit.disabled = false;
     submit.textContent = 'Invoke';
