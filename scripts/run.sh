@@ -35,7 +35,9 @@ emulator_args=(--port "$EMULATOR_PORT" --client-id "${CXONE_CLIENT_ID:-demo-clie
 setsid target/debug/cxone-emulator "${emulator_args[@]}" &
 pids+=($!)
 
-setsid npx wrangler dev --local --ip 127.0.0.1 --port "$WORKER_PORT" \
+# --test-scheduled: /__scheduled fires the Cron Trigger (with [assets], /cdn-cgi/handler/scheduled
+# does not reach the Worker in wrangler 4.86).
+setsid npx wrangler dev --local --test-scheduled --ip 127.0.0.1 --port "$WORKER_PORT" \
   --var "CXONE_BASE_URL:http://127.0.0.1:$EMULATOR_PORT" --var "PUBLIC_URL:http://127.0.0.1:$WORKER_PORT" &
 pids+=($!)
 
@@ -62,6 +64,9 @@ cat <<MSG
       -H 'Authorization: Bearer $API_KEY' -H 'Content-Type: application/json' \\
       -d '{"inputs":{"reportName":"daily","durationMs":2000}}'
     curl -s $W/v1/invocations/<invocationId>?wait=10 -H 'Authorization: Bearer $API_KEY'
+
+  Fire the Cron Trigger (it polls what no callback ended):
+    curl -s '$W/__scheduled?cron=*+*+*+*+*'
 
   Ctrl-C stops both.
 MSG

@@ -297,6 +297,9 @@ export async function startWorker({
     "--persist-to", persistTo ?? join(tmp, "state"),
     "--env-file", envFile,
     "--show-interactive-dev-session=false",
+    // With [assets], wrangler 4.86 answers /cdn-cgi/handler/scheduled with a bare "exception";
+    // --test-scheduled's /__scheduled reaches the Worker's scheduled handler either way.
+    ...(main ? [] : ["--test-scheduled"]),
     "--log-level", process.env.E2E_WRANGLER_LOG_LEVEL ?? "log",
   ];
   const url = `http://127.0.0.1:${port}`;
@@ -340,9 +343,9 @@ export async function startWorker({
     output: proc.output,
     /** Fires the scheduled (Cron Trigger) handler once, as Cloudflare would for `cron`. */
     async scheduled(cron = "* * * * *") {
-      const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}`);
+      const res = await fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`);
       const body = await res.text();
-      if (res.status !== 200) throw new Error(`/cdn-cgi/handler/scheduled answered ${res.status}: ${body}`);
+      if (res.status !== 200) throw new Error(`/__scheduled answered ${res.status}: ${body}`);
       return body;
     },
   };
