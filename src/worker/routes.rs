@@ -31,6 +31,10 @@ use crate::core::proxy::settings::{ProxySettings, SettingProblem};
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
 
+/// The answer for a path under `/admin/` that is not one of the console's files (those are static
+/// assets, served before the Worker runs).
+const CONSOLE_NOT_FOUND: &str = "no such console file (the console is at /admin/; its files are built by scripts/build-console.sh)";
+
 /// Who may call a route.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Access {
@@ -171,9 +175,7 @@ async fn serve(
         Route::Health => return Ok(health::healthz(&settings)),
         Route::Home => return Ok(home::page()),
         Route::OpenApi => return Ok(openapi::document()),
-        Route::Console => return Err(ApiError::not_found(
-            "no such console file: the console is at /admin/ (static assets; build them with scripts/build-console.sh)",
-        )),
+        Route::Console => return Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         _ => {}
     }
     let settings = settings.map_err(|problems| ApiError::misconfigured(&problems))?;
@@ -188,7 +190,7 @@ async fn serve(
         Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
         Route::Home => Ok(home::page()),
         Route::OpenApi => Ok(openapi::document()),
-        Route::Console => Err(ApiError::not_found("no such console file")),
+        Route::Console => Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         Route::Actions => action_list::list(&app, env, req).await,
         Route::Definition(id) => actions::definition(&app, ctx, id).await,
         Route::Validate(id) => actions::validate(&app, req, id).await,

@@ -219,6 +219,29 @@ test("sign in, definition, validation beside the field, sync and async invocatio
   await context.close();
 });
 
+test("stop watching a long run; the history shows it pending, then completed, without a reload", async () => {
+  const { context, page } = await openPage(1440);
+  await signIn(page);
+  await heading(page).filter({ hasText: "Actions" }).waitFor();
+  await page.goto(`${worker.url}/admin/#/actions/export-report`);
+  await heading(page).filter({ hasText: "Export report" }).waitFor();
+  await page.getByLabel(/^reportName/).fill("slow");
+  await page.getByLabel(/^durationMs/).fill("5000");
+  await page.getByRole("button", { name: "Invoke" }).click();
+  const result = page.locator("section.result");
+  await result.locator(".timeline li", { hasText: "pending" }).waitFor();
+  await page.getByRole("button", { name: "Stop watching" }).click();
+  await result.locator(".live-status", { hasText: "Stopped watching" }).waitFor();
+  await page.getByRole("link", { name: "History" }).click();
+  const row = page.locator("table.history tbody tr", { hasText: "export-report" }).first();
+  await row.locator(".badge", { hasText: "pending" }).waitFor();
+  const announced = page.locator("#announcer");
+  await row.locator(".badge", { hasText: "completed" }).waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => /now completed/.test(document.getElementById("announcer").textContent));
+  assert.match(await announced.textContent(), /export-report is now completed/);
+  await context.close();
+});
+
 /** Presses Tab until the focused element matches `selector` (at most `max` times). */
 async function tabTo(page, selector, max = 40) {
   for (let i = 0; i < max; i += 1) {
