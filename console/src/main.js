@@ -473,10 +473,12 @@ async function invoke(actionId, definition, inputs, context, key, panel, submit)
   const stop = h('button', { type: 'button', class: 'quiet', text: 'Stop watching', on: { click: () => controller.abort() } });
   const details = h('div', { class: 'details' });
   clear(panel);
-  append(panel, [h('h2', { id: 'result-title', text: 'Result' }), h('p', { class: 'status-line' }, live, ' ', elapsed), timeline, h('p', { class: 'muted key-used' }, 'Idempotency-Key ', h('code', { text: key })), stop, details]);
+  append(panel, [h('h2', { id: 'result-title', text: 'Result' }), h('div', { class: 'status-line' }, live, ' ', elapsed), timeline, h('p', { class: 'muted key-used' }, 'Idempotency-Key ', h('code', { text: key })), stop, details]);
   const onLeave = () => controller.abort();
   panel.addEventListener('leave', onLeave, { once: true });
-  const ticker = setInterval(() => { elapsed.textContent = duration(performance.now() - started); }, 100);
+  const tick = () => { elapsed.textContent = duration(performance.now() - started); };
+  const ticker = setInterval(tick, 100);
+  tick();
   let invocationId = null;
   let lastStatus = null;
   const note = (status) => {

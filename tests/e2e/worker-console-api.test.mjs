@@ -4,7 +4,7 @@
 // (the upstream's list, paged with an opaque cursor; the actions this Worker has seen when the
 // upstream cannot list), the headers exposed to browsers, and validate / invoke / invocation
 // answers (sync, async with Location, an Idempotency-Key replay, 422 issues).
-//   node --test tests/e2e/worker-catalogue.test.mjs
+//   node --test tests/e2e/worker-console-api.test.mjs
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
