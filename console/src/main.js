@@ -5,7 +5,7 @@
 import { DataActionsClient } from 'cxone-data-actions';
 
 import { announce, append, clear, duration, h, show, time } from './dom.js';
-import { buildForm, initialValue, placeIssues, readForm } from './form.js';
+import { buildForm, placeIssues, readForm } from './form.js';
 import * as store from './store.js';
 
 const VALIDATE_DELAY_MS = 300;
@@ -418,7 +418,6 @@ async function actionView(actionId) {
     validating.abort();
     resultPanel.dispatchEvent(new Event('leave'));
   };
-  for (const field of form.fields) if (initialValue(field) === false) controls.get(field.name).checked = false;
 }
 
 function outputsTable(outputs, definition) {

@@ -10,7 +10,10 @@
 // (@seriousme/openapi-schema-validator), then compiles its schemas with Ajv (JSON Schema 2020-12,
 // the dialect of OpenAPI 3.1). `contract.problems(answer)` lists what does not match: an
 // undocumented path, method or status, a content type the operation does not declare, a body
-// that fails its schema, a required header that is missing or malformed.
+// that fails its schema, a required header that is missing or malformed. What the document's
+// description states for every path is checked too: an unlisted path is 404 and an unlisted
+// method 405 with the error body, and OPTIONS is a CORS preflight (204, or 403 for an origin
+// that is not allowed).
 import assert from "node:assert/strict";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -81,7 +84,19 @@ export class Contract {
     const get = (name) => (typeof headers?.get === "function" ? headers.get(name) : headers?.[name.toLowerCase()]) ?? null;
     const where = `${method} ${path} -> ${status}`;
     const found = this.operation(method, path);
-    if (!found) return [`${where}: the path is not in the document`];
+    if (!found) {
+      // A path the document does not list is 404 with the error body.
+      if (status !== 404) return [`${where}: the path is not in the document`];
+      const validate = this.validator("/components/schemas/ErrorBody");
+      return validate(body) ? [] : [`${where}: body does not match ErrorBody: ${this.ajv.errorsText(validate.errors)}`];
+    }
+    if (method.toUpperCase() === "OPTIONS") {
+      // CORS preflights, on every path: 204 for an allowed origin (or without one), 403 otherwise.
+      if (status === 204) return [];
+      if (status !== 403) return [`${where}: a preflight answers 204 or 403`];
+      const validate = this.validator("/components/schemas/ErrorBody");
+      return validate(body) ? [] : [`${where}: body does not match ErrorBody: ${this.ajv.errorsText(validate.errors)}`];
+    }
     if (!found.operation) {
       // A method the document does not list for a path is 405 with the error body and Allow.
       if (status !== 405) return [`${where}: ${method} is not documented for ${found.template}`];
