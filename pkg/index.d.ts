@@ -370,7 +370,7 @@ export declare class DataActionsClient {
   readonly mode: 'direct' | 'proxy';
   /** The action's definition. */
   getAction(actionId: string, options?: RequestOptions): Promise<ActionDefinition>;
-  /** One page of the actions: the Worker's list (proxy mode) or the upstream's (direct mode). */
+  /** Proxy mode: one page of the Worker's actions. Direct mode rejects (`bad_input`). */
   listActions(options?: PageOptions): Promise<ActionListPage>;
   /**
    * Checks and converts inputs for an action: on the Worker (proxy mode) or against the fetched

@@ -274,8 +274,9 @@ test('listInvocations passes its filters and returns the records', async () => {
   assert.equal((await rejection(client().listInvocations({ actionId: 'a b' }))).code, 'bad_input');
 });
 
-test('direct mode: listInvocations and idempotencyKey need proxy mode', async () => {
+test('direct mode: the lists and idempotencyKey need proxy mode', async () => {
   const direct = new DataActionsClient({ baseUrl: 'http://127.0.0.1:9', clientId: 'i', clientSecret: 's' });
+  assert.match((await rejection(direct.listActions())).message, /proxy mode/);
   assert.match((await rejection(direct.listInvocations())).message, /proxy mode/);
   assert.match((await rejection(direct.invoke('quick', {}, { idempotencyKey: 'k' }))).message, /proxy mode/);
 });
