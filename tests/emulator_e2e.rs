@@ -134,7 +134,6 @@ fn the_action_list_is_read_page_by_page_over_real_http() {
         };
         pages += 1;
         ids.extend(page.actions.iter().map(|a| (a.id.clone(), a.mode.clone())));
-        assert_eq!(page.total, Some(9));
         match page.next_page_token {
             Some(next) => token = Some(next),
             None => break,
