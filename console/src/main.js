@@ -165,7 +165,7 @@ function actionsView() {
   const listSection = h('section', { class: 'panel', 'aria-labelledby': 'all-title' },
     h('h2', { id: 'all-title', text: 'All actions' }),
     listNote,
-    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'all-title' },
+    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Table of the actions' },
       h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', text: 'Id' }), h('th', { scope: 'col', text: 'Mode' }))), listBody)),
     more);
 
@@ -561,7 +561,7 @@ function historyView() {
   const note = h('p', { class: 'muted', role: 'status', text: 'Loading the history…' });
   const body = h('tbody');
   const more = h('button', { type: 'button', class: 'quiet', hidden: true, text: 'Load more' });
-  const table = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'history-title' }, h('table', { class: 'history' },
+  const table = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Table of the invocations' }, h('table', { class: 'history' },
     h('thead', {}, h('tr', {}, ['Status', 'Action', 'Created', 'Ended', 'Ended by', 'Record'].map((t) => h('th', { scope: 'col', text: t })))),
     body));
   showView(heading('History'), filters, h('section', { class: 'panel', 'aria-labelledby': 'history-title' },

@@ -5,7 +5,7 @@
 // sign out; the invoke flow again with the keyboard only; 360 px and 1440 px layouts. Every answer
 // of the Worker the page receives is checked against /openapi.json; the API key never shows in
 // the browser's console, storage other than sessionStorage, or a URL. Screenshots are kept in
-// target/console-artifacts/.
+// target/console-artifacts/. An axe-core audit (WCAG 2.1 A/AA, best practices) runs on each view.
 //   node --test tests/browser/console.test.mjs   (scripts/test-browser.sh builds what it needs)
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -299,6 +299,47 @@ test("360 px and 1440 px: no sideways scrolling, screenshots kept", async () => 
     await page.screenshot({ path: join(ARTIFACTS, `console-${width}-form.png`), fullPage: true });
     await context.close();
   }
+});
+
+/** axe-core's violations on the page as it is now (WCAG 2.x A and AA rules). */
+async function axeViolations(page) {
+  await page.addScriptTag({ path: join(ROOT, "node_modules/axe-core/axe.min.js") });
+  const found = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  });
+  return found;
+}
+
+test("axe-core finds no accessibility violations on the console's views", async () => {
+  // axe is injected as a script: this context alone bypasses the page's CSP to let it in.
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/admin/`);
+  const views = {};
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  await signIn(page, "wrong-key");
+  await page.locator("#api-key-error").waitFor({ state: "visible" });
+  views["sign in, with a wrong key"] = await axeViolations(page);
+  await signIn(page);
+  await page.getByRole("link", { name: "Lookup customer" }).waitFor();
+  views.actions = await axeViolations(page);
+  await page.getByRole("link", { name: "Lookup customer" }).click();
+  await heading(page).filter({ hasText: "Lookup customer" }).waitFor();
+  await page.getByLabel(/^maxResults/).fill("x");
+  await page.locator(".validity", { hasText: "problem" }).waitFor();
+  views["a definition with issues"] = await axeViolations(page);
+  await page.getByLabel(/^maxResults/).fill("");
+  await page.getByLabel(/^customerId/).fill("a11y");
+  await page.locator(".validity", { hasText: "Inputs are valid." }).waitFor();
+  await page.getByRole("button", { name: "Invoke" }).click();
+  await page.locator("section.result .live-status", { hasText: "completed" }).waitFor();
+  views["a result"] = await axeViolations(page);
+  await page.getByRole("link", { name: "History" }).click();
+  await page.locator("table.history tbody tr").first().waitFor();
+  views.history = await axeViolations(page);
+  await context.close();
+  for (const [view, violations] of Object.entries(views)) assert.deepEqual(violations, [], `${view}:\n${violations.join("\n")}`);
 });
 
 test("every Worker answer the console received matches /openapi.json; the API key never leaked", () => {
