@@ -22,12 +22,14 @@ pub async fn definition(app: &App, ctx: &Context, action_id: &str) -> Result<Res
     Ok(json_response(200, &body, &[]))
 }
 
-/// Validation and coercion of inputs, without invoking.
-pub async fn validate(app: &App, req: &mut Request, action_id: &str) -> Result<Response, ApiError> {
+/// Validation and coercion of inputs, without invoking (the action is recorded as seen too).
+pub async fn validate(app: &App, ctx: &Context, req: &mut Request, action_id: &str) -> Result<Response, ApiError> {
     check_action_id(action_id)?;
     let body = read_body(req).await?;
     let inputs = parse_validate_body(&body)?;
     let definition = app.get_action(action_id).await?;
-    let coerced = validate_inputs(&definition, &inputs)?;
+    let coerced = validate_inputs(&definition, &inputs);
+    ctx.wait_until(seen_actions::remember(app.clone(), definition));
+    let coerced = coerced?;
     Ok(json_response(200, &json!({ "valid": true, "inputs": coerced }), &[]))
 }

@@ -193,7 +193,7 @@ async fn serve(
         Route::Console => Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         Route::Actions => action_list::list(&app, env, req).await,
         Route::Definition(id) => actions::definition(&app, ctx, id).await,
-        Route::Validate(id) => actions::validate(&app, req, id).await,
+        Route::Validate(id) => actions::validate(&app, ctx, req, id).await,
         Route::Invoke(id) => invoke::invoke(&app, ctx, req, id, &caller).await,
         Route::Invocation(id) => invocations::get(&app, req, id).await,
         Route::Callback(id, token) => callbacks::handle(&app, req, id, token).await,

@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::core::action_list::ActionSummary;
+use crate::core::definition::check_action_id;
 use crate::core::error::DataActionsError;
+use crate::core::record::RecordStatus;
 
 /// `limit` when none is given.
 pub const DEFAULT_LIMIT: u32 = 25;
@@ -29,6 +31,59 @@ pub fn parse_limit(value: Option<&str>) -> Result<u32, DataActionsError> {
         Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
         _ => Err(bad(format!("`limit` must be a whole number from 1 to {MAX_LIMIT}"))),
     }
+}
+
+/// The query of `GET /v1/invocations?cursor=&limit=&actionId=&status=`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvocationQuery {
+    /// Records per page.
+    pub limit: u32,
+    /// Where the previous page ended (opaque to callers; whatever the store's listing gave).
+    pub cursor: Option<String>,
+    /// Only this action's records.
+    pub action_id: Option<String>,
+    /// Only records with this status.
+    pub status: Option<RecordStatus>,
+}
+
+/// A query parameter that is given and not empty.
+fn present(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// Reads the history's query parameters: `limit` as [`parse_limit`], a `cursor` of at most
+/// [`MAX_CURSOR_LEN`] characters, an `actionId` that is an action id, a `status` that is a record
+/// status (`pending`, `completed`, `failed`, `cancelled`, `timed_out`). Empty values are absent.
+pub fn parse_invocation_query(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    action_id: Option<&str>,
+    status: Option<&str>,
+) -> Result<InvocationQuery, DataActionsError> {
+    let cursor = match present(cursor) {
+        Some(text) if text.len() > MAX_CURSOR_LEN => return Err(bad("`cursor` is not one this Worker issued (start again without it)")),
+        other => other.map(str::to_string),
+    };
+    let action_id = match present(action_id) {
+        Some(id) => {
+            check_action_id(id).map_err(|_| bad("`actionId` must be an action id (1 to 128 letters, digits, '_', '.' or '-')"))?;
+            Some(id.to_string())
+        }
+        None => None,
+    };
+    let status = match present(status) {
+        Some(text) => Some(serde_json::from_value::<RecordStatus>(Value::String(text.to_string())).map_err(|_| {
+            bad("`status` must be one of pending, completed, failed, cancelled, timed_out")
+        })?),
+        None => None,
+    };
+    Ok(InvocationQuery { limit: parse_limit(present(limit))?, cursor, action_id, status })
+}
+
+/// The body of a `/v1/invocations` page: `{invocations: [record...], cursor: string|null}`, the
+/// records as `GET /v1/invocations/{id}` answers them (their public views).
+pub fn invocations_page_body(records: Vec<Value>, next: Option<&str>) -> Value {
+    json!({ "invocations": records, "cursor": next })
 }
 
 /// Where a page of `/v1/actions` comes from.
@@ -117,6 +172,29 @@ mod tests {
         for text in foreign {
             assert_eq!(ActionsCursor::decode(&text).unwrap_err().code(), "bad_input", "{text}");
         }
+    }
+
+    #[test]
+    fn history_queries_are_checked() {
+        let all = parse_invocation_query(None, None, None, None).unwrap();
+        assert_eq!(all, InvocationQuery { limit: DEFAULT_LIMIT, cursor: None, action_id: None, status: None });
+        let some = parse_invocation_query(Some("10"), Some("c1"), Some("export-report"), Some("timed_out")).unwrap();
+        assert_eq!(
+            some,
+            InvocationQuery { limit: 10, cursor: Some("c1".into()), action_id: Some("export-report".into()), status: Some(RecordStatus::TimedOut) }
+        );
+        assert_eq!(parse_invocation_query(Some(""), Some(""), Some(""), Some("")).unwrap(), all, "empty values are absent");
+        for (limit, cursor, action, status) in [
+            (Some("0"), None, None, None),
+            (None, Some("x".repeat(MAX_CURSOR_LEN + 1)), None, None),
+            (None, None, Some("a/b".to_string()), None),
+            (None, None, None, Some("done".to_string())),
+            (None, None, None, Some("Pending".to_string())),
+        ] {
+            let error = parse_invocation_query(limit, cursor.as_deref(), action.as_deref(), status.as_deref()).unwrap_err();
+            assert_eq!(error.code(), "bad_input", "{limit:?} {cursor:?} {action:?} {status:?}");
+        }
+        assert_eq!(invocations_page_body(vec![json!({"invocationId": "dai_1"})], None), json!({"invocations": [{"invocationId": "dai_1"}], "cursor": null}));
     }
 
     #[test]
