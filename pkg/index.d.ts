@@ -156,6 +156,8 @@ export interface StatusEvent {
   polls: number;
   /** Since the invoke request, ms. */
   elapsedMs: number;
+  /** Proxy mode: the Worker's id of the invocation (read its record with `getInvocation`). */
+  invocationId?: string;
 }
 
 /** Per-call options of `invoke`. */
@@ -170,6 +172,59 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /** Called at each status change while an asynchronous invocation runs. */
   onStatus?: (event: StatusEvent) => void;
+  /**
+   * Proxy mode: sent as `Idempotency-Key`, so a repeated call with the same key and request (a
+   * double click, a retry) gets the first invocation instead of running the action again. Use a
+   * fresh one (e.g. `crypto.randomUUID()`) per intended invocation. Direct mode rejects it.
+   */
+  idempotencyKey?: string;
+  /**
+   * Proxy mode: how long the invoke request asks the Worker to wait for the end before answering,
+   * whole seconds 0..25 (default 25). 0 answers at once, `pending` for an asynchronous action, so
+   * `onStatus` reports each change when it happens (the follow-up reads still wait). Direct mode rejects it.
+   */
+  firstWaitS?: number;
+}
+
+/** Which page of a list to read. */
+export interface PageOptions {
+  /** The `cursor` of the previous page; omit for the first page. */
+  cursor?: string | null;
+  /** Entries per page (the Worker accepts 1..100; default 25). */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** Filters of `listInvocations`. */
+export interface InvocationListOptions extends PageOptions {
+  /** Only this action's invocations. */
+  actionId?: string;
+  /** Only invocations with this status. */
+  status?: 'pending' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | (string & {});
+}
+
+/** One listed action. */
+export interface ActionSummary {
+  id: string;
+  name?: string;
+  /** `sync` or `async`, when the upstream says. */
+  mode?: string;
+}
+
+/** One page of `listActions`. */
+export interface ActionListPage {
+  actions: ActionSummary[];
+  /** Pass it back for the next page; null on the last one. */
+  cursor: string | null;
+  /** `upstream`: the upstream's own list; `seen`: the actions the Worker has served (the upstream cannot list). */
+  source: 'upstream' | 'seen';
+}
+
+/** One page of `listInvocations`, newest first. */
+export interface InvocationListPage {
+  /** The records as `getInvocation` reads them. */
+  invocations: InvocationState[];
+  cursor: string | null;
 }
 
 /** Options of the single-request calls. */
@@ -198,6 +253,8 @@ export interface InvocationResult {
   audit: AuditRecord | null;
   /** The Worker's id of the invocation (proxy mode). */
   invocationId?: string;
+  /** Proxy mode: what ended it (`invoke`, `poll`, `callback`). */
+  completedBy?: string;
 }
 
 /** One status read of an invocation. */
@@ -320,6 +377,16 @@ export declare class DataActionsClient {
   readonly mode: 'direct' | 'proxy';
   /** The action's definition. */
   getAction(actionId: string, options?: RequestOptions): Promise<ActionDefinition>;
+  /** Proxy mode: one page of the Worker's actions. Direct mode rejects (`bad_input`). */
+  listActions(options?: PageOptions): Promise<ActionListPage>;
+  /**
+   * Checks and converts inputs for an action: on the Worker (proxy mode) or against the fetched
+   * definition (direct mode). Resolves to the converted inputs; rejects with a `validation` error
+   * listing every problem.
+   */
+  validate(actionId: string, inputs: InputObject, options?: RequestOptions): Promise<JsonObject>;
+  /** Proxy mode: one page of the Worker's invocation history, newest first. Direct mode rejects (`bad_input`). */
+  listInvocations(options?: InvocationListOptions): Promise<InvocationListPage>;
   /** Checks and converts inputs against a definition, locally; throws a `validation` error listing every problem. */
   validateInputs(definition: ActionDefinition, inputs: InputObject): JsonObject;
   /** Invokes an action and waits for its end; a failed execution rejects with code `execution_failed`. */

@@ -7,7 +7,8 @@
 #   any other argument is passed to worker-build, after the `--features worker` cargo options
 #
 # Output (worker-build 0.8.7): build/index.js (the bundled entry point, wrangler.toml's `main`),
-# build/index_bg.wasm, build/worker/shim.mjs (a re-export kept for old configs), build/package.json.
+# build/index_bg.wasm, build/worker/shim.mjs (a re-export kept for old configs), build/package.json;
+# and, through scripts/build-console.sh, the console's static assets in console/dist.
 #
 # Offline: worker-build would download wasm-bindgen, wasm-opt (binaryen) and esbuild from GitHub
 # and the npm registry into ~/.cache/worker-build. Each `<NAME>_BIN` variable below overrides one
@@ -69,6 +70,10 @@ print_sizes() {
 mkdir -p "$OUT"
 exec 9>"$OUT/.build-worker.lock"
 flock 9
+
+# The console's static assets (wrangler.toml [assets]) go out with the Worker; the script returns
+# at once when they are fresh.
+bash scripts/build-console.sh
 
 # What the output depends on besides the files in INPUTS.
 wb_version=$(wasm-bindgen --version | awk '{print $NF}')

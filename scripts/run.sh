@@ -21,7 +21,7 @@ API_KEY=${PROXY_API_KEYS%%,*}
 
 log "building the emulator"
 cargo build -p cxone-emulator --quiet
-log "building the Worker"
+log "building the Worker (and the console's static assets)"
 bash scripts/build-worker.sh
 
 pids=()
@@ -49,7 +49,8 @@ W="http://127.0.0.1:$WORKER_PORT"
 cat <<MSG
 
   Emulator (upstream):  http://127.0.0.1:$EMULATOR_PORT   (control API: /_emulator/stats, /_emulator/config)
-  Worker (proxy):       $W
+  Worker (proxy):       $W   (OpenAPI: $W/openapi.json)
+  Admin console:        $W/admin/   sign in with the demo API key: $API_KEY
 
   A synchronous invocation through the Worker:
     curl -s -X POST $W/v1/actions/lookup-customer/invoke \\
@@ -61,6 +62,9 @@ cat <<MSG
       -H 'Authorization: Bearer $API_KEY' -H 'Content-Type: application/json' \\
       -d '{"inputs":{"reportName":"daily","durationMs":2000}}'
     curl -s $W/v1/invocations/<invocationId>?wait=10 -H 'Authorization: Bearer $API_KEY'
+
+  The last invocations, newest first:
+    curl -s '$W/v1/invocations?limit=5' -H 'Authorization: Bearer $API_KEY'
 
   Ctrl-C stops both.
 MSG

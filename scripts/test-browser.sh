@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The npm package in headless Chromium (Debian's chromium, driven by playwright-core), in proxy mode
-# through the Worker (workerd) against the emulator. Builds the package and the Worker if needed.
+# The browser step: the console's unit tests (form generation, in Node), then headless Chromium
+# (Debian's chromium, driven by playwright-core) through the Worker (workerd) against the emulator:
+# the npm package in proxy mode (tests/browser/browser.test.mjs) and the admin console served by
+# the Worker (tests/browser/console.test.mjs, screenshots in target/console-artifacts/). Builds the
+# package, the console and the Worker when needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-[ -f pkg/dist/cxone_data_actions_bg.wasm ] || (cd pkg && npm run build)
+bash scripts/build-console.sh
+node --test console/test/
 exec node --test --test-concurrency=1 tests/browser/

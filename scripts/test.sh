@@ -34,7 +34,8 @@ lint() {
     cargo clippy --lib --target wasm32-unknown-unknown --features js -- -D warnings &&
     cargo clippy --lib --target wasm32-unknown-unknown --features worker -- -D warnings
 }
-native() { cargo test --workspace; }
+# The proxy client of the package (src/js/proxy.rs) has native tests that need the `js` feature.
+native() { cargo test --workspace && cargo test --lib --features js js::; }
 pkg() { bash scripts/test-pkg.sh; }
 worker() { bash scripts/test-worker.sh; }
 browser() { bash scripts/test-browser.sh; }

@@ -8,6 +8,7 @@ use std::future::Future;
 
 use serde_json::{Map, Value};
 
+use crate::core::action_list::ActionList;
 use crate::core::callback::CallbackAck;
 use crate::core::definition::{ActionDefinition, DefinitionLookup};
 use crate::core::invocation::{InvocationResult, InvocationStatus, InvokeOptions, StatusEvent};
@@ -197,6 +198,17 @@ where
                 self.core.borrow_mut().store_definition(action_id, answer, now)
             }
         }
+    }
+
+    /// One page of the upstream's action list (`ActionList::Unsupported` when it cannot list).
+    pub async fn list_actions(
+        &self,
+        page_token: Option<&str>,
+        page_size: u32,
+        signal: Option<&R::Signal>,
+    ) -> Result<ActionList, DataActionsError> {
+        let operation = self.core.borrow().list_operation(page_token, page_size)?;
+        self.run(operation, CallOptions { signal, on_status: None }).await
     }
 
     /// Validates and coerces inputs against a definition (no I/O).

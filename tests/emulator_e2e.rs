@@ -119,3 +119,31 @@ fn errors_are_typed() {
 fn client_with_secret(base: &str, secret: &str) -> Client<UreqTransport, SystemClock> {
     client(base, json!({"clientSecret": secret}))
 }
+
+#[test]
+fn the_action_list_is_read_page_by_page_over_real_http() {
+    use cxone_data_actions::core::action_list::ActionList;
+    let base = emulator();
+    let client = client(&base, json!({}));
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let ActionList::Page(page) = block_on(client.list_actions(token.as_deref(), 4, None)).expect("list") else {
+            panic!("the emulator lists its actions")
+        };
+        pages += 1;
+        ids.extend(page.actions.iter().map(|a| (a.id.clone(), a.mode.clone())));
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(ids.len(), 9);
+    assert_eq!(ids[0], ("lookup-customer".to_string(), Some("sync".to_string())));
+    assert_eq!(stats(&base)["requests"]["list"], 3);
+    // A token the upstream never issued is its 400, mapped to an upstream error.
+    let error = block_on(client.list_actions(Some("no-such"), 4, None)).expect_err("bad token");
+    assert_eq!(error.details().status, Some(400));
+}

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod faults;
 pub mod invocations;
 pub mod knobs;
+pub mod listing;
 pub mod routes;
 pub mod state;
 pub mod stats;
@@ -144,6 +145,7 @@ impl Drop for RunningServer {
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/oauth2/token", post(auth::token))
+        .route("/api/v2/data-actions", get(listing::list))
         .route("/api/v2/data-actions/{id}", get(routes::definition))
         .route("/api/v2/data-actions/{id}/invoke", post(routes::invoke))
         .route(

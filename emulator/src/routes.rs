@@ -25,7 +25,7 @@ use crate::stats::Route;
 
 /// What every `/api` request goes through, in order: it is counted, delayed by `latencyMs`,
 /// possibly answered with an injected fault, then authenticated.
-async fn gate(
+pub(crate) async fn gate(
     state: &AppState,
     route: Route,
     action_id: Option<&str>,

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Token,
+    List,
     Definition,
     Invoke,
     Poll,
@@ -57,6 +58,7 @@ pub enum CallbackEvent {
 #[derive(Debug, Default)]
 pub struct Stats {
     token: Counter,
+    list: Counter,
     definition: Counter,
     invoke: Counter,
     poll: Counter,
@@ -87,13 +89,14 @@ impl Stats {
     pub fn count(&self, route: Route, action: Option<&str>) {
         let (total, pick): (&Counter, fn(&ActionCounters) -> &Counter) = match route {
             Route::Token => (&self.token, |a| &a.definition),
+            Route::List => (&self.list, |a| &a.definition),
             Route::Definition => (&self.definition, |a| &a.definition),
             Route::Invoke => (&self.invoke, |a| &a.invoke),
             Route::Poll => (&self.poll, |a| &a.poll),
             Route::Cancel => (&self.cancel, |a| &a.cancel),
         };
         total.bump();
-        if route != Route::Token {
+        if !matches!(route, Route::Token | Route::List) {
             if let Some(counters) = action.and_then(|id| self.by_action.get(id)) {
                 pick(counters).bump();
             }
@@ -122,6 +125,7 @@ impl Stats {
     pub fn clear(&self) {
         for c in [
             &self.token,
+            &self.list,
             &self.definition,
             &self.invoke,
             &self.poll,
@@ -160,6 +164,7 @@ impl Stats {
         json!({
             "requests": {
                 "token": self.token.get(),
+                "list": self.list.get(),
                 "definition": self.definition.get(),
                 "invoke": self.invoke.get(),
                 "poll": self.poll.get(),

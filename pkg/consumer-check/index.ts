@@ -5,6 +5,8 @@ import {
   DataActionsError,
   init,
   type ActionDefinition,
+  type ActionListPage,
+  type InvocationListPage,
   type CallbackAck,
   type DataActionsClientOptions,
   type DataActionsErrorCode,
@@ -89,6 +91,19 @@ try {
     const status: number | undefined = error.status;
     console.log(describe(error.code), parameters, status, error.retryable, error.invokeId ?? '-');
   }
+}
+
+// validate: against the fetched definition in direct mode (on the Worker in proxy mode).
+const validated = await client.validate('lookup-customer', { customerId: 7 });
+// The lists are proxy-mode calls (the Worker keeps them): typed, and refused in direct mode.
+const codeOf = (error: unknown) => (error instanceof DataActionsError ? error.code : undefined);
+const listed: Promise<ActionListPage> = client.listActions({ limit: 10 });
+const history: Promise<InvocationListPage> = client.listInvocations({ status: 'pending', cursor: null });
+const refused = [await listed.then(() => undefined, codeOf), await history.then(() => undefined, codeOf)];
+const keyed: InvokeOptions = { idempotencyKey: crypto.randomUUID(), firstWaitS: 0 };
+const keyedRefused = await client.invoke('lookup-customer', { customerId: 'C-9' }, keyed).then(() => undefined, codeOf);
+if (validated['customerId'] !== '7' || refused.some((code) => code !== 'bad_input') || keyedRefused !== 'bad_input') {
+  throw new Error(`unexpected ${JSON.stringify({ validated, refused, keyedRefused })}`);
 }
 
 const ack: CallbackAck = client.handleCallback({ invokeId: result.invokeId ?? 'x', status: 'completed' });

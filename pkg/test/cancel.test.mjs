@@ -63,7 +63,7 @@ test('an already-aborted signal sends nothing', async () => {
   const before = await emulator.stats();
   const error = await client.invoke('lookup-customer', { customerId: 'x' }, { signal: AbortSignal.abort() }).catch((e) => e);
   assert.equal(error.code, 'cancelled');
-  assert.deepEqual(requestDelta(before, await emulator.stats()), { token: 0, definition: 0, invoke: 0, poll: 0, cancel: 0 });
+  assert.deepEqual(requestDelta(before, await emulator.stats()), { token: 0, list: 0, definition: 0, invoke: 0, poll: 0, cancel: 0 });
 });
 
 test('a signal that is not an AbortSignal is refused', async () => {

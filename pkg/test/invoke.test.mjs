@@ -52,7 +52,7 @@ describe('sync invocation', () => {
     const result = await client.invoke('lookup-customer', { customerId: 'C-2' });
     const delta = requestDelta(before, await emulator.stats());
     assert.equal(result.outputs.customerId, 'C-2');
-    assert.deepEqual(delta, { token: 0, definition: 0, invoke: 1, poll: 0, cancel: 0 });
+    assert.deepEqual(delta, { token: 0, list: 0, definition: 0, invoke: 1, poll: 0, cancel: 0 });
   });
 
   test('the ten-input create-ticket action, coerced losslessly', async () => {
@@ -138,7 +138,7 @@ describe('definitions and validation', () => {
       subject: 's', body: 'b', priority: '3', severity: '2.5', urgent: 'false', tags: [], customer: {},
     });
     assert.deepEqual(coerced, { subject: 's', body: 'b', priority: 3, severity: 2.5, urgent: false, tags: [], customer: {} });
-    assert.deepEqual(requestDelta(before, await emulator.stats()), { token: 0, definition: 0, invoke: 0, poll: 0, cancel: 0 });
+    assert.deepEqual(requestDelta(before, await emulator.stats()), { token: 0, list: 0, definition: 0, invoke: 0, poll: 0, cancel: 0 });
   });
 
   test('validateInputs throws with every problem, each naming its parameter', async () => {

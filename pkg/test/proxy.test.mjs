@@ -57,10 +57,28 @@ async function handle(request, response) {
   const url = new URL(request.url, 'http://proxy');
   let body = '';
   for await (const chunk of request) body += chunk;
-  requests.push({ method: request.method, path: url.pathname + url.search, auth: request.headers.authorization });
+  requests.push({ method: request.method, path: url.pathname + url.search, auth: request.headers.authorization, idempotencyKey: request.headers['idempotency-key'], body });
   if (request.headers.authorization !== `Bearer ${API_KEY}`) return error(response, 401, 'unauthorized', 'bad API key');
   const wait = Number(url.searchParams.get('wait') ?? 0);
   let match;
+  if (request.method === 'GET' && url.pathname === '/v1/actions') {
+    // Two pages: 'quick' then 'slow'; the cursor is whatever the stand-in likes.
+    if (url.searchParams.get('cursor') === 'page-2') return send(response, 200, { actions: [{ id: 'slow', mode: 'async' }], cursor: null, source: 'upstream' });
+    return send(response, 200, { actions: [{ id: 'quick', name: 'Quick', mode: 'sync' }], cursor: 'page-2', source: 'upstream' });
+  }
+  if (request.method === 'GET' && url.pathname === '/v1/invocations') {
+    const wanted = [...invocations.values()].reverse()
+      .filter((inv) => !url.searchParams.get('actionId') || inv.actionId === url.searchParams.get('actionId'))
+      .filter((inv) => !url.searchParams.get('status') || inv.status === url.searchParams.get('status'));
+    return send(response, 200, { invocations: wanted.map(record), cursor: null });
+  }
+  if (request.method === 'POST' && (match = /^\/v1\/actions\/([^/]+)\/validate$/.exec(url.pathname))) {
+    const { inputs = {} } = JSON.parse(body || '{}');
+    if (inputs.q === undefined) {
+      return error(response, 422, 'validation', '1 input problem(s)', { issues: [{ parameter: 'q', kind: 'missing_required', expected: 'string', message: '`q` is required (string)' }] });
+    }
+    return send(response, 200, { valid: true, inputs: { q: String(inputs.q) } });
+  }
   if (request.method === 'GET' && (match = /^\/v1\/actions\/([^/]+)$/.exec(url.pathname))) {
     if (match[1] === 'quick') return send(response, 200, definition);
     return error(response, 404, 'not_found', `data action ${match[1]} does not exist`);
@@ -207,4 +225,58 @@ test('validateInputs is local in proxy mode too', () => {
   const coerced = client().validateInputs(definition, { q: 5 });
   assert.deepEqual(coerced, { q: '5' });
   assert.equal(requests.length, 0);
+});
+
+test('listActions follows the cursor the Worker hands out', async () => {
+  const c = client();
+  const first = await c.listActions({ limit: 1 });
+  assert.deepEqual(first, { actions: [{ id: 'quick', name: 'Quick', mode: 'sync' }], cursor: 'page-2', source: 'upstream' });
+  const second = await c.listActions({ cursor: first.cursor, limit: 1 });
+  assert.equal(second.cursor, null);
+  assert.deepEqual(requests.map((r) => r.path), ['/v1/actions?limit=1', '/v1/actions?limit=1&cursor=page-2']);
+  for (const bad of [{ limit: 0 }, { limit: 1.5 }, { cursor: 3 }, { page: 2 }]) {
+    assert.equal((await rejection(c.listActions(bad))).code, 'bad_input', JSON.stringify(bad));
+  }
+});
+
+test('validate asks the Worker: coerced inputs, or issues per field', async () => {
+  const c = client();
+  assert.deepEqual(await c.validate('quick', { q: 5 }), { q: '5' });
+  const error = await rejection(c.validate('quick', {}));
+  assert.equal(error.code, 'validation');
+  assert.deepEqual(error.issues.map((i) => [i.parameter, i.kind]), [['q', 'missing_required']]);
+  assert.equal(requests[0].path, '/v1/actions/quick/validate');
+  assert.deepEqual(JSON.parse(requests[0].body), { inputs: { q: 5 } });
+});
+
+test('idempotencyKey is sent as Idempotency-Key; status events carry the invocationId', async () => {
+  const events = [];
+  const result = await client().invoke('slow', { q: 'x' }, { idempotencyKey: 'key-0001', firstWaitS: 0, onStatus: (e) => events.push(e) });
+  assert.equal(result.status, 'completed');
+  assert.equal(requests[0].idempotencyKey, 'key-0001');
+  assert.equal(requests[0].path, '/v1/actions/slow/invoke?wait=0', 'the first answer is not held');
+  assert.match(requests[1].path, /wait=25$/, 'the follow-up read is');
+  for (const bad of [-1, 26, 1.5, '3']) {
+    assert.equal((await rejection(client().invoke('slow', {}, { firstWaitS: bad }))).code, 'bad_input', String(bad));
+  }
+  assert.deepEqual(events.map((e) => e.status), ['pending', 'completed']);
+  assert.ok(events.every((e) => e.invocationId === result.invocationId), JSON.stringify(events));
+  assert.equal((await rejection(client().invoke('slow', {}, { idempotencyKey: 7 }))).code, 'bad_input');
+});
+
+test('listInvocations passes its filters and returns the records', async () => {
+  await client().invoke('quick', { q: 'h' });
+  const page = await client().listInvocations({ actionId: 'quick', status: 'completed', limit: 5 });
+  assert.ok(page.invocations.length >= 1);
+  assert.ok(page.invocations.every((r) => r.actionId === 'quick' && r.status === 'completed'));
+  assert.equal(page.cursor, null);
+  assert.equal(requests.at(-1).path, '/v1/invocations?limit=5&actionId=quick&status=completed');
+  assert.equal((await rejection(client().listInvocations({ actionId: 'a b' }))).code, 'bad_input');
+});
+
+test('direct mode: the lists and idempotencyKey need proxy mode', async () => {
+  const direct = new DataActionsClient({ baseUrl: 'http://127.0.0.1:9', clientId: 'i', clientSecret: 's' });
+  assert.match((await rejection(direct.listActions())).message, /proxy mode/);
+  assert.match((await rejection(direct.listInvocations())).message, /proxy mode/);
+  assert.match((await rejection(direct.invoke('quick', {}, { idempotencyKey: 'k' }))).message, /proxy mode/);
 });

@@ -135,7 +135,7 @@ test('redirects are not followed: the call fails naming the redirect and its tar
     assert.equal(redirected, 1, 'the token request was sent once: a refused redirect is not retried');
     assert.ok(Date.now() - started < 1000, 'failed at once');
     const after = await emulator.stats();
-    assert.deepEqual(requestDelta(before, after), { cancel: 0, definition: 0, invoke: 0, poll: 0, token: 0 });
+    assert.deepEqual(requestDelta(before, after), { cancel: 0, definition: 0, invoke: 0, list: 0, poll: 0, token: 0 });
   } finally {
     redirector.close();
   }

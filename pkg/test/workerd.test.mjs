@@ -100,7 +100,7 @@ test('in workerd a redirect comes back as an upstream error naming it, and is no
     assert.match(body.message, new RegExp(`redirect to ${emulator.url}/oauth2/token, which this client does not follow`));
     assert.doesNotMatch(body.message, /not-for-logs/);
     const after = await emulator.stats();
-    assert.deepEqual(requestDelta(before, after), { cancel: 0, definition: 0, invoke: 0, poll: 0, token: 0 });
+    assert.deepEqual(requestDelta(before, after), { cancel: 0, definition: 0, invoke: 0, list: 0, poll: 0, token: 0 });
   } finally {
     redirector.close();
   }

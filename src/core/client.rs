@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::action_list::{list_request, parse_list_response, ActionList};
 use super::callback::{parse_notification, CallbackAck, CallbackLedger};
 use super::config::ClientConfig;
 use super::definition::{
@@ -55,6 +56,11 @@ impl ClientCore {
     /// The operation that obtains a token.
     pub fn token_operation(&self) -> SingleRequest<TokenRecord> {
         SingleRequest::new(token_request(&self.config), parse_token_response)
+    }
+
+    /// The operation that reads one page of the upstream's action list.
+    pub fn list_operation(&self, page_token: Option<&str>, page_size: u32) -> Result<SingleRequest<ActionList>, DataActionsError> {
+        Ok(SingleRequest::new(list_request(&self.config, page_token, page_size)?, parse_list_response))
     }
 
     /// The cached definition, or the operation that fetches it.

@@ -31,6 +31,8 @@ impl Method {
 pub enum RequestPurpose {
     /// `POST /oauth2/token`.
     Token,
+    /// `GET /api/v2/data-actions?pageSize=N&pageToken=T`.
+    List,
     /// `GET /api/v2/data-actions/{id}`.
     Definition,
     /// `POST /api/v2/data-actions/{id}/invoke`: not idempotent, never blindly repeated.

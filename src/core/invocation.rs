@@ -177,6 +177,9 @@ pub struct StatusEvent {
     pub polls: u32,
     /// Since the invoke request.
     pub elapsed_ms: u64,
+    /// The Worker's id of the invocation (proxy mode; absent in direct mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation_id: Option<String>,
 }
 
 /// A `Retry-After` on a non-final answer (202 or a running status): the next poll waits at least
@@ -431,6 +434,7 @@ impl InvokeOperation {
                 invoke_id: self.invoke_id.clone(),
                 polls: self.polls,
                 elapsed_ms: now_ms.saturating_sub(self.started_at_ms),
+                invocation_id: None,
             });
         }
     }

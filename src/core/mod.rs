@@ -2,6 +2,7 @@
 //! (milliseconds since the Unix epoch) and HTTP responses, and answers with requests, waits or
 //! results. Compiled and tested natively with a fake clock.
 
+pub mod action_list;
 pub mod audit;
 pub mod auth;
 pub mod callback;

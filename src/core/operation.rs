@@ -164,7 +164,7 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
         401 => DataActionsError::Unauthorized { status: 401, upstream_code, message: format!("token rejected after one refresh: {message}") },
         403 => {
             let scope_hint = match purpose {
-                RequestPurpose::Definition => "data-actions:read",
+                RequestPurpose::Definition | RequestPurpose::List => "data-actions:read",
                 _ => "data-actions:execute",
             };
             let named_scope = ["data-actions:read", "data-actions:execute"].into_iter().find(|s| message.contains(s));
@@ -212,6 +212,7 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
 fn purpose_name(purpose: RequestPurpose) -> &'static str {
     match purpose {
         RequestPurpose::Token => "the token endpoint",
+        RequestPurpose::List => "the action list endpoint",
         RequestPurpose::Definition => "the definition endpoint",
         RequestPurpose::Invoke => "the invoke endpoint",
         RequestPurpose::Status => "the status endpoint",

@@ -25,7 +25,7 @@ mod bindings {
         bad_input, config_error, from_js, get, is_absent, keys, option_error, optional_function, optional_ms,
         optional_string, to_js, to_js_error,
     };
-    use super::proxy::{ProxyClient, ProxyConfig};
+    use super::proxy::{InvocationFilter, PageRequest, ProxyClient, ProxyConfig, ProxyInvokeOptions, DEFAULT_WAIT_S};
     use crate::core::definition::ActionDefinition;
     use crate::core::invocation::{InvokeOptions, StatusEvent};
     use crate::core::validate::validate_inputs;
@@ -42,7 +42,9 @@ mod bindings {
 
     /// Options of the constructor that are the binding's, not the core's.
     const PROXY_KEYS: [&str; 5] = ["proxyUrl", "apiKey", "fetch", "timeoutMs", "maxPollMs"];
-    const INVOKE_KEYS: [&str; 5] = ["context", "callbackUrl", "maxPollMs", "signal", "onStatus"];
+    const INVOKE_KEYS: [&str; 7] = ["context", "callbackUrl", "maxPollMs", "signal", "onStatus", "idempotencyKey", "firstWaitS"];
+    const PAGE_KEYS: [&str; 3] = ["cursor", "limit", "signal"];
+    const HISTORY_KEYS: [&str; 5] = ["cursor", "limit", "signal", "actionId", "status"];
 
     enum Mode {
         Direct(Box<Client<FetchTransport, JsRuntime>>),
@@ -103,6 +105,57 @@ mod bindings {
             run().map_err(|d| to_js_error(&d))
         }
 
+        /// Validates and coerces `inputs` for an action: on the Worker (proxy mode) or against the
+        /// fetched definition (direct mode). The coerced inputs, or a `validation` error.
+        pub fn validate(&self, action_id: JsValue, inputs: JsValue, options: JsValue) -> Promise {
+            let mode = Rc::clone(&self.mode);
+            promise(async move {
+                let action_id = string_arg(&action_id, "actionId")?;
+                let inputs = from_js(&inputs, "inputs")?;
+                let signal = signal_option(&options)?;
+                match &*mode {
+                    Mode::Direct(client) => {
+                        let definition = client.get_action(&action_id, signal.as_ref()).await.map_err(|e| e.details())?;
+                        validate_inputs(&definition, &inputs).map(|coerced| to_js(&coerced)).map_err(|e| e.details())
+                    }
+                    Mode::Proxy(proxy) => proxy.validate(&action_id, &inputs, signal.as_ref()).await.map(|v| to_js(&v)),
+                }
+            })
+        }
+
+        /// One page of the Worker's actions: `{actions: [{id, name?, mode?}], cursor, source}`
+        /// (`cursor` is null on the last page). Proxy mode only: a direct upstream list would cost
+        /// the package 12 KB of wasm for a call browsers (proxy mode) are the ones to need.
+        #[wasm_bindgen(js_name = "listActions")]
+        pub fn list_actions(&self, options: JsValue) -> Promise {
+            let mode = Rc::clone(&self.mode);
+            promise(async move {
+                let (page, signal) = page_options(&options, &PAGE_KEYS)?;
+                match &*mode {
+                    Mode::Direct(_) => Err(bad_input("listActions needs proxy mode ({ proxyUrl, apiKey }): the Worker lists the actions")),
+                    Mode::Proxy(proxy) => proxy.list_actions(&page, signal.as_ref()).await.map(|v| to_js(&v)),
+                }
+            })
+        }
+
+        /// One page of the Worker's invocation history, newest first: `{invocations, cursor}`
+        /// (proxy mode only: the Worker keeps the records).
+        #[wasm_bindgen(js_name = "listInvocations")]
+        pub fn list_invocations(&self, options: JsValue) -> Promise {
+            let mode = Rc::clone(&self.mode);
+            promise(async move {
+                let (page, signal) = page_options(&options, &HISTORY_KEYS)?;
+                let filter = InvocationFilter {
+                    action_id: optional_string(&get_option(&options, "actionId"), "actionId", option_error)?,
+                    status: optional_string(&get_option(&options, "status"), "status", option_error)?,
+                };
+                match &*mode {
+                    Mode::Direct(_) => Err(bad_input("listInvocations needs proxy mode ({ proxyUrl, apiKey }): the Worker keeps the records")),
+                    Mode::Proxy(proxy) => proxy.list_invocations(&page, &filter, signal.as_ref()).await.map(|v| to_js(&v)),
+                }
+            })
+        }
+
         /// Invokes an action and waits for its end: `{status, invokeId, outputs, latencyMs, audit, ...}`.
         pub fn invoke(&self, action_id: JsValue, inputs: JsValue, options: JsValue) -> Promise {
             let mode = Rc::clone(&self.mode);
@@ -110,6 +163,10 @@ mod bindings {
                 let action_id = string_arg(&action_id, "actionId")?;
                 let inputs = from_js(&inputs, "inputs")?;
                 let (invoke_options, signal, on_status) = invoke_options(&options)?;
+                let proxy_options = ProxyInvokeOptions {
+                    idempotency_key: optional_string(&get_option(&options, "idempotencyKey"), "idempotencyKey", option_error)?,
+                    first_wait_s: first_wait(&get_option(&options, "firstWaitS"))?,
+                };
                 let report = |event: &StatusEvent| {
                     if let Some(callback) = &on_status {
                         // A throwing listener must not break the invocation.
@@ -118,13 +175,18 @@ mod bindings {
                 };
                 let call = CallOptions { signal: signal.as_ref(), on_status: Some(&report) };
                 match &*mode {
+                    Mode::Direct(_) if proxy_options != ProxyInvokeOptions::default() => Err(bad_input(
+                        "`idempotencyKey` and `firstWaitS` need proxy mode: the Worker keeps idempotency keys and holds requests",
+                    )),
                     Mode::Direct(client) => client
                         .invoke(&action_id, &inputs, invoke_options, call)
                         .await
                         .and_then(|result| result.into_completed())
                         .map(|result| to_js(&result))
                         .map_err(|e| e.details()),
-                    Mode::Proxy(proxy) => proxy.invoke(&action_id, &inputs, invoke_options, call).await.map(|r| to_js(&r)),
+                    Mode::Proxy(proxy) => {
+                        proxy.invoke(&action_id, &inputs, invoke_options, &proxy_options, call).await.map(|r| to_js(&r))
+                    }
                 }
             })
         }
@@ -165,7 +227,10 @@ mod bindings {
         }
     }
 
+    /// A call's future as a promise. Boxed first, so that `future_to_promise` (and its task
+    /// machinery) is compiled once for every call rather than once per call's future type.
     fn promise(future: impl std::future::Future<Output = Result<JsValue, ErrorDetails>> + 'static) -> Promise {
+        let future: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, ErrorDetails>>>> = Box::pin(future);
         future_to_promise(async move { future.await.map_err(|d| to_js_error(&d)) })
     }
 
@@ -198,6 +263,50 @@ mod bindings {
         Ok(AbortSignalHandle::from_js(value.clone()))
     }
 
+    /// `options[key]`, or undefined when `options` is absent.
+    fn get_option(options: &JsValue, key: &str) -> JsValue {
+        if is_absent(options) {
+            JsValue::UNDEFINED
+        } else {
+            get(options, key)
+        }
+    }
+
+    /// `firstWaitS`: whole seconds from 0 to the longest wait the package asks for.
+    fn first_wait(value: &JsValue) -> Result<Option<u64>, ErrorDetails> {
+        if is_absent(value) {
+            return Ok(None);
+        }
+        match value.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= DEFAULT_WAIT_S as f64 => Ok(Some(n as u64)),
+            _ => Err(option_error("firstWaitS", &format!("must be a whole number of seconds from 0 to {DEFAULT_WAIT_S}"))),
+        }
+    }
+
+    /// `{cursor?, limit?, signal?}` (and the other `allowed` keys, read by the caller).
+    fn page_options(options: &JsValue, allowed: &[&str]) -> Result<(PageRequest, Option<AbortSignalHandle>), ErrorDetails> {
+        if is_absent(options) {
+            return Ok((PageRequest::default(), None));
+        }
+        if !options.is_object() {
+            return Err(bad_input("options must be an object"));
+        }
+        if let Some(unknown) = keys(options).into_iter().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(option_error(&unknown, &format!("is not an option of this call ({})", allowed.join(", "))));
+        }
+        let limit = get(options, "limit");
+        let limit = if is_absent(&limit) {
+            None
+        } else {
+            match limit.as_f64() {
+                Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
+                _ => return Err(option_error("limit", "must be a positive whole number")),
+            }
+        };
+        let cursor = optional_string(&get(options, "cursor"), "cursor", option_error)?.filter(|c| !c.is_empty());
+        Ok((PageRequest { cursor, limit }, signal_value(&get(options, "signal"))?))
+    }
+
     type InvokeParts = (InvokeOptions, Option<AbortSignalHandle>, Option<Function>);
 
     fn invoke_options(options: &JsValue) -> Result<InvokeParts, ErrorDetails> {
@@ -208,7 +317,7 @@ mod bindings {
             return Err(bad_input("options must be an object"));
         }
         if let Some(unknown) = keys(options).into_iter().find(|k| !INVOKE_KEYS.contains(&k.as_str())) {
-            return Err(option_error(&unknown, "is not an invoke option (context, callbackUrl, maxPollMs, signal, onStatus)"));
+            return Err(option_error(&unknown, "is not an invoke option (context, callbackUrl, maxPollMs, signal, onStatus, idempotencyKey, firstWaitS)"));
         }
         let context = get(options, "context");
         let context = if is_absent(&context) {

@@ -2,10 +2,13 @@
 //! upstream, so no client secret reaches a browser. The Worker holds the credentials, caches and
 //! retries; this side only speaks its contract:
 //!
+//! - `GET  {proxy}/v1/actions?cursor=&limit=` -> `{actions: [{id, name, mode}], cursor, source}`;
 //! - `GET  {proxy}/v1/actions/{id}` -> the definition;
+//! - `POST {proxy}/v1/actions/{id}/validate` `{inputs}` -> `{valid: true, inputs}` (coerced) or 422;
 //! - `POST {proxy}/v1/actions/{id}/invoke?wait=N` `{inputs, context?, callbackUrl?}` -> 200 with the
 //!   finished invocation, or 202 `{invocationId, status: "pending"}`;
 //! - `GET  {proxy}/v1/invocations/{invocationId}?wait=N` -> the invocation record;
+//! - `GET  {proxy}/v1/invocations?cursor=&limit=&actionId=&status=` -> `{invocations, cursor}`;
 //! - errors are `{error: {code, message, status?, retryable?, issues?, invokeId?}}`.
 //!
 //! Generic over the driver's [`Transport`] and [`Runtime`], so it is tested natively too.
@@ -23,7 +26,7 @@ use crate::core::retry::parse_retry_after;
 use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
 use crate::core::definition::{check_action_id, ActionDefinition};
 use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
-use crate::core::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailureKind};
+use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailureKind};
 use crate::core::invocation::{InvokeOptions, StatusEvent};
 use crate::core::{DataActionsError, Secret};
 use crate::driver::{CallOptions, CancelSignal, Runtime, Transport};
@@ -104,6 +107,58 @@ fn config_error(field: &str, reason: &str) -> DataActionsError {
     DataActionsError::Config { field: field.into(), reason: reason.into() }
 }
 
+/// Which page of a list to read: the `cursor` of the previous page, and how many entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The previous page's `cursor`; `None` for the first page.
+    pub cursor: Option<String>,
+    /// Entries per page; `None` for the Worker's default.
+    pub limit: Option<u32>,
+}
+
+impl PageRequest {
+    fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor", cursor.clone()));
+        }
+        pairs
+    }
+}
+
+/// What only proxy mode offers for an invocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyInvokeOptions {
+    /// Sent as `Idempotency-Key`: a repeated call with the same key and request (a double click,
+    /// a retry) gets the first invocation instead of running the action again.
+    pub idempotency_key: Option<String>,
+    /// How long the invoke request asks the Worker to wait for the end (at most [`DEFAULT_WAIT_S`],
+    /// the default); 0 answers at once, `pending` for an asynchronous action, so that a caller
+    /// sees the status change when it happens (the follow-up reads still wait).
+    pub first_wait_s: Option<u64>,
+}
+
+/// Filters of the invocation history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvocationFilter {
+    /// Only this action's invocations.
+    pub action_id: Option<String>,
+    /// Only invocations with this status (`pending`, `completed`, ...).
+    pub status: Option<String>,
+}
+
+/// `?a=1&b=2` from pairs (empty when there are none).
+fn query_string(pairs: &[(&'static str, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    format!("?{}", form_encode(&borrowed))
+}
+
 /// A client of the Worker's API.
 pub struct ProxyClient<T, R> {
     config: ProxyConfig,
@@ -132,30 +187,80 @@ where
         check_action_id(action_id).map_err(|e| e.details())?;
         let url = format!("{}/v1/actions/{}", self.config.base_url, encode_path_segment(action_id));
         let request = self.request(RequestPurpose::Definition, Method::Get, url, None, 0);
-        let response = self.send_get(request, signal, None).await?;
-        if response.status != 200 {
-            return Err(proxy_error(&response, None, self.runtime.now_ms()));
-        }
-        let value: Value = parse_json(&response, None)?;
+        let (response, value) = self.read(request, signal).await?;
         serde_json::from_value::<ActionDefinition>(value.clone()).map_err(|_| malformed(&response, "not an action definition", None))?;
         Ok(value)
     }
 
+    /// One page of the Worker's action list: `{actions: [{id, name?, mode?}], cursor, source}`.
+    pub async fn list_actions(&self, page: &PageRequest, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
+        let url = format!("{}/v1/actions{}", self.config.base_url, query_string(&page.query_pairs()));
+        let request = self.request(RequestPurpose::List, Method::Get, url, None, 0);
+        let (response, value) = self.read(request, signal).await?;
+        page_with(response, value, "actions")
+    }
+
+    /// Validates and coerces `inputs` on the Worker (against the definition it holds): the
+    /// coerced inputs, or a `validation` error listing every issue.
+    pub async fn validate(&self, action_id: &str, inputs: &Value, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
+        check_action_id(action_id).map_err(|e| e.details())?;
+        let inputs = inputs_object(inputs)?;
+        let url = format!("{}/v1/actions/{}/validate", self.config.base_url, encode_path_segment(action_id));
+        let body = json!({ "inputs": inputs }).to_string().into_bytes();
+        // Validation changes nothing: it is retried like a GET.
+        let request = self.request(RequestPurpose::Definition, Method::Post, url, Some(body), 0);
+        let (response, value) = self.read(request, signal).await?;
+        match value.get("inputs") {
+            Some(coerced @ Value::Object(_)) => Ok(coerced.clone()),
+            _ => Err(malformed(&response, "a validation answer without inputs", None)),
+        }
+    }
+
+    /// One page of the invocation history, newest first: `{invocations: [record...], cursor}`.
+    pub async fn list_invocations(
+        &self,
+        page: &PageRequest,
+        filter: &InvocationFilter,
+        signal: Option<&R::Signal>,
+    ) -> Result<Value, ErrorDetails> {
+        let mut pairs = page.query_pairs();
+        if let Some(action_id) = &filter.action_id {
+            check_action_id(action_id).map_err(|e| e.details())?;
+            pairs.push(("actionId", action_id.clone()));
+        }
+        if let Some(status) = &filter.status {
+            pairs.push(("status", status.clone()));
+        }
+        let url = format!("{}/v1/invocations{}", self.config.base_url, query_string(&pairs));
+        let request = self.request(RequestPurpose::Status, Method::Get, url, None, 0);
+        let (response, value) = self.read(request, signal).await?;
+        page_with(response, value, "invocations")
+    }
+
+    /// Sends a request that changes nothing and reads its 200 JSON answer (any other status is
+    /// the error it stands for).
+    async fn read(&self, request: HttpRequest, signal: Option<&R::Signal>) -> Result<(HttpResponse, Value), ErrorDetails> {
+        let response = self.send_idempotent(request, signal, None).await?;
+        if response.status != 200 {
+            return Err(proxy_error(&response, None, self.runtime.now_ms()));
+        }
+        let value = parse_json(&response, None)?;
+        Ok((response, value))
+    }
+
     /// Invokes and waits for the end (`?wait=`, then the invocations route until terminal). A
-    /// failed invocation is an `execution_failed` error carrying the invokeId.
+    /// failed invocation is an `execution_failed` error carrying the invokeId. See
+    /// [`ProxyInvokeOptions`] for the idempotency key and the first wait.
     pub async fn invoke(
         &self,
         action_id: &str,
         inputs: &Value,
         options: InvokeOptions,
+        proxy_options: &ProxyInvokeOptions,
         call: CallOptions<'_, R::Signal>,
     ) -> Result<Value, ErrorDetails> {
         check_action_id(action_id).map_err(|e| e.details())?;
-        let inputs = match inputs {
-            Value::Object(_) => inputs.clone(),
-            Value::Null => Value::Object(Map::new()),
-            _ => return Err(DataActionsError::BadInput { message: "inputs must be a JSON object".into() }.details()),
-        };
+        let inputs = inputs_object(inputs)?;
         let started = self.runtime.now_ms();
         let deadline = started.saturating_add(options.max_poll_ms.unwrap_or(self.config.max_poll_ms));
         let mut body = json!({ "inputs": inputs });
@@ -167,9 +272,12 @@ where
                 object.insert("callbackUrl".into(), Value::String(url));
             }
         }
-        let wait = self.wait_s(deadline, started);
+        let wait = self.wait_s(deadline, started).min(proxy_options.first_wait_s.unwrap_or(DEFAULT_WAIT_S));
         let url = format!("{}/v1/actions/{}/invoke?wait={wait}", self.config.base_url, encode_path_segment(action_id));
-        let request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(body.to_string().into_bytes()), wait);
+        let mut request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(body.to_string().into_bytes()), wait);
+        if let Some(key) = &proxy_options.idempotency_key {
+            request.headers.push(("idempotency-key".into(), key.clone()));
+        }
         if call.signal.is_some_and(CancelSignal::is_cancelled) {
             return Err(cancelled(None));
         }
@@ -199,6 +307,7 @@ where
                         invoke_id: invoke_id_of(&record),
                         polls,
                         elapsed_ms: self.runtime.now_ms().saturating_sub(started),
+                        invocation_id: invocation_id.clone(),
                     });
                 }
                 last_status = Some(status.clone());
@@ -265,15 +374,16 @@ where
             url.push_str(&format!("?wait={wait}"));
         }
         let request = self.request(RequestPurpose::Status, Method::Get, url, None, wait.unwrap_or(0));
-        let response = self.send_get(request, signal, invoke_id).await?;
+        let response = self.send_idempotent(request, signal, invoke_id).await?;
         if response.status != 200 {
             return Err(proxy_error(&response, invoke_id, self.runtime.now_ms()));
         }
         parse_record(&response, invoke_id)
     }
 
-    /// Sends a GET, retrying network failures and 502/503 a couple of times.
-    async fn send_get(&self, request: HttpRequest, signal: Option<&R::Signal>, invoke_id: Option<&str>) -> Result<HttpResponse, ErrorDetails> {
+    /// Sends a request that changes nothing (a GET, a validation), retrying network failures and
+    /// 502/503 a couple of times.
+    async fn send_idempotent(&self, request: HttpRequest, signal: Option<&R::Signal>, invoke_id: Option<&str>) -> Result<HttpResponse, ErrorDetails> {
         let mut attempt = 0;
         loop {
             if signal.is_some_and(CancelSignal::is_cancelled) {
@@ -316,6 +426,23 @@ where
     }
 }
 
+/// A page answer: a JSON object whose `entries` field is an array.
+fn page_with(response: HttpResponse, value: Value, entries: &str) -> Result<Value, ErrorDetails> {
+    if value.get(entries).is_some_and(Value::is_array) {
+        Ok(value)
+    } else {
+        Err(malformed(&response, "a page without its entries", None))
+    }
+}
+
+fn inputs_object(inputs: &Value) -> Result<Value, ErrorDetails> {
+    match inputs {
+        Value::Object(_) => Ok(inputs.clone()),
+        Value::Null => Ok(Value::Object(Map::new())),
+        _ => Err(DataActionsError::BadInput { message: "inputs must be a JSON object".into() }.details()),
+    }
+}
+
 /// Whether a proxy record's status is final (the core's record rules; unknown statuses are not).
 fn is_terminal(status: &str) -> bool {
     serde_json::from_value::<RecordStatus>(Value::String(status.to_string())).is_ok_and(RecordStatus::is_terminal)
@@ -353,7 +480,7 @@ fn finish(record: Value, polls: u32, latency_ms: u64) -> Result<Value, ErrorDeta
                 Some(Value::Object(map)) => Value::Object(map.clone()),
                 _ => Value::Object(Map::new()),
             };
-            Ok(json!({
+            let mut result = json!({
                 "actionId": get("actionId"),
                 "invocationId": get("invocationId"),
                 "invokeId": invoke_id,
@@ -362,7 +489,11 @@ fn finish(record: Value, polls: u32, latency_ms: u64) -> Result<Value, ErrorDeta
                 "latencyMs": record.get("latencyMs").and_then(Value::as_u64).unwrap_or(latency_ms),
                 "polls": record.get("pollCount").and_then(Value::as_u64).unwrap_or(u64::from(polls)),
                 "audit": get("audit"),
-            }))
+            });
+            if let (Some(object), Some(by)) = (result.as_object_mut(), record.get("completedBy").filter(|v| v.is_string())) {
+                object.insert("completedBy".into(), by.clone());
+            }
+            Ok(result)
         }
         "failed" => {
             let mut details = record
@@ -564,7 +695,7 @@ mod tests {
         let proxy = client(&clock, vec![Ok(pending), Ok(still), Ok(done)]);
         let events = RefCell::new(Vec::new());
         let report = |e: &StatusEvent| events.borrow_mut().push(e.status.clone());
-        let result = run(proxy.invoke("a", &json!({"k": "v"}), InvokeOptions::default(), CallOptions { signal: None, on_status: Some(&report) }))
+        let result = run(proxy.invoke("a", &json!({"k": "v"}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions { signal: None, on_status: Some(&report) }))
             .unwrap();
         assert_eq!(result["status"], "completed");
         assert_eq!(result["invokeId"], "up-1");
@@ -585,7 +716,7 @@ mod tests {
         let body = json!({"error": {"code": "validation", "message": "2 input problem(s)", "status": 422,
             "issues": [{"parameter": "a", "kind": "missing_required", "message": "`a` is required"}, {"parameter": "b", "message": "bad"}]}});
         let proxy = client(&clock, vec![Ok(HttpResponse::json(422, &body))]);
-        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!(err.code, "validation");
         assert_eq!(err.status, Some(422));
         let names: Vec<&str> = err.issues.iter().map(|i| i.parameter.as_str()).collect();
@@ -594,7 +725,7 @@ mod tests {
         let failed = json!({"invocationId": "i", "invokeId": "up-9", "status": "failed",
             "error": {"code": "execution_failed", "message": "boom"}});
         let proxy = client(&clock, vec![Ok(HttpResponse::json(200, &failed))]);
-        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!((err.code.as_str(), err.invoke_id.as_deref(), err.message.as_str()), ("execution_failed", Some("up-9"), "boom"));
 
         let html = HttpResponse { status: 502, headers: vec![], body: b"<html>".to_vec() };
@@ -624,7 +755,7 @@ mod tests {
         answers.extend((0..20).map(|_| pending()));
         let proxy = client(&clock, answers);
         let options = InvokeOptions { max_poll_ms: Some(1_500), ..Default::default() };
-        let err = run(proxy.invoke("a", &json!({}), options, CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), options, &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!((err.code.as_str(), err.invoke_id.as_deref()), ("timeout", Some("up-2")));
         assert!(proxy.transport.sent.borrow()[1].url.ends_with("?wait=1"));
     }
@@ -633,10 +764,67 @@ mod tests {
     fn the_api_key_never_shows_in_errors() {
         let clock = FakeClock::default();
         let proxy = client(&clock, vec![Err(TransportFailure::new(TransportFailureKind::Timeout, "POST x: no answer"))]);
-        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), CallOptions::default())).unwrap_err();
+        let err = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &ProxyInvokeOptions::default(), CallOptions::default())).unwrap_err();
         assert_eq!(err.code, "transport");
         assert!(!err.retryable, "an invoke that may have run is not retryable");
         assert!(!format!("{err:?}").contains("key-123"));
         assert!(!format!("{:?}", proxy.config()).contains("key-123"));
+    }
+
+    #[test]
+    fn lists_are_read_with_their_query_and_checked() {
+        let clock = FakeClock::default();
+        let page = json!({"actions": [{"id": "a", "name": "A", "mode": "sync"}], "cursor": "next", "source": "upstream"});
+        let history = json!({"invocations": [], "cursor": null});
+        let proxy = client(&clock, vec![Ok(HttpResponse::json(200, &page)), Ok(HttpResponse::json(200, &history)), Ok(HttpResponse::json(200, &json!({"cursor": null})))]);
+        let first = PageRequest { cursor: Some("c/1+".into()), limit: Some(10) };
+        assert_eq!(run(proxy.list_actions(&first, None)).unwrap(), page);
+        let filter = InvocationFilter { action_id: Some("export-report".into()), status: Some("pending".into()) };
+        assert_eq!(run(proxy.list_invocations(&PageRequest::default(), &filter, None)).unwrap(), history);
+        let err = run(proxy.list_actions(&PageRequest::default(), None)).unwrap_err();
+        assert_eq!((err.code.as_str(), err.status), ("upstream", Some(200)), "a page without `actions` is malformed");
+        let sent = proxy.transport.sent.borrow();
+        assert_eq!(sent[0].url, "https://proxy.example/base/v1/actions?limit=10&cursor=c%2F1%2B");
+        assert_eq!(sent[0].header("authorization"), Some("Bearer key-123"));
+        assert_eq!(sent[1].url, "https://proxy.example/base/v1/invocations?actionId=export-report&status=pending");
+        assert_eq!(sent[2].url, "https://proxy.example/base/v1/actions");
+        let bad_filter = InvocationFilter { action_id: Some("a/b".into()), status: None };
+        assert_eq!(run(proxy.list_invocations(&PageRequest::default(), &bad_filter, None)).unwrap_err().code, "bad_input");
+    }
+
+    #[test]
+    fn validation_happens_on_the_worker_and_issues_come_back() {
+        let clock = FakeClock::default();
+        let ok = json!({"valid": true, "inputs": {"n": 42}});
+        let issues = json!({"error": {"code": "validation", "message": "1 input problem(s)", "status": 422, "retryable": false,
+            "issues": [{"parameter": "n", "kind": "wrong_type", "expected": "integer", "message": "`n` must be an integer"}]}});
+        let proxy = client(&clock, vec![Ok(HttpResponse::json(200, &ok)), Ok(HttpResponse::json(422, &issues))]);
+        assert_eq!(run(proxy.validate("calc", &json!({"n": "42"}), None)).unwrap(), json!({"n": 42}));
+        let err = run(proxy.validate("calc", &json!({"n": "x"}), None)).unwrap_err();
+        assert_eq!((err.code.as_str(), err.issues.len()), ("validation", 1));
+        assert_eq!(err.issues[0].expected.as_deref(), Some("integer"));
+        let sent = proxy.transport.sent.borrow();
+        assert_eq!(sent[0].url, "https://proxy.example/base/v1/actions/calc/validate");
+        assert_eq!(sent[0].body.as_deref(), Some(br#"{"inputs":{"n":"42"}}"#.as_slice()));
+        assert_eq!(run(proxy.validate("calc", &json!([1]), None)).unwrap_err().code, "bad_input");
+    }
+
+    #[test]
+    fn the_idempotency_key_travels_and_events_name_the_invocation() {
+        let clock = FakeClock::default();
+        let done = HttpResponse::json(200, &json!({"invocationId": "dai_1", "actionId": "a", "invokeId": "up-1", "status": "completed",
+            "outputs": {}, "completedBy": "invoke"}));
+        let proxy = client(&clock, vec![Ok(done)]);
+        let events = RefCell::new(Vec::new());
+        let report = |e: &StatusEvent| events.borrow_mut().push(e.clone());
+        let call = CallOptions { signal: None, on_status: Some(&report) };
+        let proxy_options = ProxyInvokeOptions { idempotency_key: Some("key-42".into()), first_wait_s: Some(0) };
+        let result = run(proxy.invoke("a", &json!({}), InvokeOptions::default(), &proxy_options, call)).unwrap();
+        assert_eq!(result["completedBy"], "invoke");
+        assert_eq!(proxy.transport.sent.borrow()[0].header("idempotency-key"), Some("key-42"));
+        assert!(proxy.transport.sent.borrow()[0].url.ends_with("/invoke?wait=0"), "the first answer is not held");
+        let events = events.borrow();
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].status.as_str(), events[0].invocation_id.as_deref()), ("completed", Some("dai_1")));
     }
 }

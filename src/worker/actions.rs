@@ -3,28 +3,33 @@
 //! listing every issue).
 
 use serde_json::{json, Value};
-use worker::{Request, Response};
+use worker::{Context, Request, Response};
 
 use super::app::App;
 use super::http::{json_response, read_body, ApiError};
+use super::seen_actions;
 use crate::core::definition::check_action_id;
 use crate::core::proxy::request::parse_validate_body;
 use crate::core::validate::validate_inputs;
 
-/// The definition.
-pub async fn definition(app: &App, action_id: &str) -> Result<Response, ApiError> {
+/// The definition; the action is recorded as seen after the answer (for `GET /v1/actions` when
+/// the upstream cannot list).
+pub async fn definition(app: &App, ctx: &Context, action_id: &str) -> Result<Response, ApiError> {
     check_action_id(action_id)?;
     let definition = app.get_action(action_id).await?;
     let body = serde_json::to_value(&definition).unwrap_or(Value::Null);
+    ctx.wait_until(seen_actions::remember(app.clone(), definition));
     Ok(json_response(200, &body, &[]))
 }
 
-/// Validation and coercion of inputs, without invoking.
-pub async fn validate(app: &App, req: &mut Request, action_id: &str) -> Result<Response, ApiError> {
+/// Validation and coercion of inputs, without invoking (the action is recorded as seen too).
+pub async fn validate(app: &App, ctx: &Context, req: &mut Request, action_id: &str) -> Result<Response, ApiError> {
     check_action_id(action_id)?;
     let body = read_body(req).await?;
     let inputs = parse_validate_body(&body)?;
     let definition = app.get_action(action_id).await?;
-    let coerced = validate_inputs(&definition, &inputs)?;
+    let coerced = validate_inputs(&definition, &inputs);
+    ctx.wait_until(seen_actions::remember(app.clone(), definition));
+    let coerced = coerced?;
     Ok(json_response(200, &json!({ "valid": true, "inputs": coerced }), &[]))
 }

@@ -1,6 +1,6 @@
 //! `GET /v1/invocations?cursor=&limit=&actionId=&status=`: the last invocations, newest first,
 //! from the records' KV read copies (their ids sort newest first; the filters are matched against
-//! each copy's metadata, see `core::proxy::history`). Answers `{invocations: [record ...],
+//! each copy's metadata, see `core::proxy::listing`). Answers `{invocations: [record ...],
 //! cursor}`, each record as `GET /v1/invocations/{id}` shows it; `cursor` is `null` after the last
 //! page. Pending copies are hints (their objects are the truth): open one to see it now.
 
@@ -8,23 +8,24 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Request, Response};
 
 use super::app::App;
 use super::http::{json_response, query_param, ApiError};
 use super::store::{self, RECORD_PREFIX};
-use crate::core::proxy::history::{parse_history_query, MAX_HISTORY_LIST_CALLS};
+use crate::core::proxy::listing::{invocations_page_body, parse_invocation_query, MAX_HISTORY_LIST_CALLS};
 use crate::core::record::InvocationRecord;
 
 /// The page.
 pub async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let query = parse_history_query(|name| query_param(req, name))?;
+    let param = |name: &str| query_param(req, name);
+    let query = parse_invocation_query(param("limit").as_deref(), param("cursor").as_deref(), param("actionId").as_deref(), param("status").as_deref())?;
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
     let mut ids: Vec<String> = Vec::new();
     let mut cursor = query.cursor.clone();
     for _ in 0..MAX_HISTORY_LIST_CALLS {
-        let (keys, next) = app.kv.list_page(RECORD_PREFIX, query.limit, cursor.clone()).await.map_err(|e| ApiError::storage(&e.0))?;
+        let (keys, next) = app.kv.list_page(RECORD_PREFIX, u64::from(query.limit), cursor.clone()).await.map_err(|e| ApiError::storage(&e.0))?;
         let matching: Vec<String> = keys
             .into_iter()
             .filter(|key| query.matches(key.metadata.as_ref()))
@@ -42,7 +43,7 @@ pub async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
     }
     let records = read_all(app, &ids).await;
     let invocations: Vec<Value> = records.into_iter().flatten().map(|record| record.public_view()).collect();
-    Ok(json_response(200, &json!({ "invocations": invocations, "cursor": cursor }), &[]))
+    Ok(json_response(200, &invocations_page_body(invocations, cursor.as_deref()), &[]))
 }
 
 type Read<'a> = Pin<Box<dyn Future<Output = Option<InvocationRecord>> + 'a>>;

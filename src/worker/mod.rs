@@ -8,6 +8,8 @@
 //!
 //! - [`routes`]: dispatch, CORS, caller auth, the access log line;
 //! - [`health`], [`actions`], [`invoke`], [`invocations`], [`history`], [`callbacks`]: the routes;
+//! - [`action_list`] (`GET /v1/actions`, falling back to [`seen_actions`]), [`openapi`]
+//!   (`GET /openapi.json`), [`home`] (`GET /`); the console's files are static assets;
 //! - [`invocation_object`]: the Durable Object class `Invocation`; [`object_storage`]: its
 //!   SQLite record; [`objects`]: the Worker's requests to it; [`wake`]: its waiters;
 //! - [`store`]: KV read copies of records; [`kv`]: typed KV access; [`token`]: the shared token;
@@ -17,12 +19,14 @@
 //!
 //! Nothing here panics: every failure becomes a JSON error answer or a log line.
 
+mod action_list;
 mod actions;
 mod app;
 mod callbacks;
 mod env;
 mod health;
 mod history;
+mod home;
 mod http;
 mod invocation_object;
 mod invocations;
@@ -32,8 +36,10 @@ mod kv;
 mod log;
 mod object_storage;
 mod objects;
+mod openapi;
 mod random;
 mod routes;
+mod seen_actions;
 mod store;
 mod token;
 mod usage;

@@ -2,7 +2,10 @@
 //!
 //! | route                                   | auth    |
 //! |-----------------------------------------|---------|
+//! | `GET /`                                 | none    |
 //! | `GET /healthz`                          | none    |
+//! | `GET /openapi.json`                     | none    |
+//! | `GET /v1/actions?cursor=&limit=`        | API key |
 //! | `GET /v1/actions/{actionId}`            | API key |
 //! | `POST /v1/actions/{actionId}/validate`  | API key |
 //! | `POST /v1/actions/{actionId}/invoke`    | API key |
@@ -24,13 +27,17 @@ use super::http::{empty_response, header, ApiError};
 use super::log::Log;
 use super::random::request_id;
 use super::usage::Usage;
-use super::{actions, callbacks, health, history, invocations, invoke};
+use super::{action_list, actions, callbacks, health, history, home, invocations, invoke, openapi};
 use crate::core::auth::{api_key_matches, bearer_token};
 use crate::core::proxy::cors::{allowed_origin, cors_headers};
 use crate::core::proxy::request::redact_path;
 use crate::core::proxy::settings::{ProxySettings, SettingProblem};
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
+
+/// The answer for a path under `/admin/` that is not one of the console's files (those are static
+/// assets, served before the Worker runs).
+const CONSOLE_NOT_FOUND: &str = "no such console file (the console is at /admin/; its files are built by scripts/build-console.sh)";
 
 /// Who may call a route.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,6 +52,10 @@ enum Access {
 
 /// A matched route.
 enum Route<'a> {
+    Home,
+    OpenApi,
+    Console,
+    Actions,
     Health,
     Definition(&'a str),
     Validate(&'a str),
@@ -57,7 +68,7 @@ enum Route<'a> {
 impl Route<'_> {
     fn access(&self) -> Access {
         match self {
-            Route::Health => Access::Public,
+            Route::Health | Route::Home | Route::OpenApi | Route::Console => Access::Public,
             Route::Callback(..) => Access::Capability,
             _ => Access::ApiKey,
         }
@@ -70,7 +81,11 @@ fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiErro
     let get = matches!(method, Method::Get | Method::Head);
     let post = matches!(method, Method::Post);
     let (route, allowed) = match segments {
+        [""] => (Route::Home, get),
+        ["openapi.json"] => (Route::OpenApi, get),
+        ["admin", ..] => (Route::Console, get),
         ["healthz"] => (Route::Health, get),
+        ["v1", "actions"] => (Route::Actions, get),
         ["v1", "actions", id] => (Route::Definition(id), get),
         ["v1", "actions", id, "validate"] => (Route::Validate(id), post),
         ["v1", "actions", id, "invoke"] => (Route::Invoke(id), post),
@@ -82,7 +97,11 @@ fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiErro
     if allowed {
         Ok(route)
     } else {
-        let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_) | Route::History) { "GET, HEAD, OPTIONS" } else { "POST, OPTIONS" };
+        let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_) | Route::History | Route::Home | Route::OpenApi | Route::Console | Route::Actions) {
+            "GET, HEAD, OPTIONS"
+        } else {
+            "POST, OPTIONS"
+        };
         Err(ApiError::new(405, "method_not_allowed", format!("{} is not allowed here (allowed: {allow})", method.as_ref())).with_header("allow", allow))
     }
 }
@@ -167,8 +186,12 @@ async fn serve(
     usage: &Rc<Usage>,
     settings: Result<ProxySettings, Vec<SettingProblem>>,
 ) -> Result<Response, ApiError> {
-    if let Route::Health = route {
-        return Ok(health::healthz(&settings));
+    match route {
+        Route::Health => return Ok(health::healthz(&settings)),
+        Route::Home => return Ok(home::page()),
+        Route::OpenApi => return Ok(openapi::document()),
+        Route::Console => return Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
+        _ => {}
     }
     let settings = settings.map_err(|problems| ApiError::misconfigured(&problems))?;
     let authorization = header(req, "authorization");
@@ -180,8 +203,12 @@ async fn serve(
     let app = App::new(settings, env, log.clone(), Rc::clone(usage)).map_err(|e| ApiError::storage(&e.0))?;
     match route {
         Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
-        Route::Definition(id) => actions::definition(&app, id).await,
-        Route::Validate(id) => actions::validate(&app, req, id).await,
+        Route::Home => Ok(home::page()),
+        Route::OpenApi => Ok(openapi::document()),
+        Route::Console => Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
+        Route::Actions => action_list::list(&app, req).await,
+        Route::Definition(id) => actions::definition(&app, ctx, id).await,
+        Route::Validate(id) => actions::validate(&app, ctx, req, id).await,
         Route::Invoke(id) => invoke::invoke(&app, ctx, req, id, &caller).await,
         Route::Invocation(id) => invocations::get(&app, req, id).await,
         Route::History => history::list(&app, req).await,

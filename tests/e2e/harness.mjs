@@ -201,7 +201,7 @@ export function buildWorker() {
 }
 
 /**
- * wrangler.toml without its [build] section and with an absolute `main`, written to `dir`: the
+ * wrangler.toml without its [build] section and with an absolute `main` (and [assets] directory), written to `dir`: the
  * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
  * which other work may touch while the tests run) nor restart the Worker mid-test.
  */
@@ -215,13 +215,19 @@ function testConfig(dir, main, instanceOf, root = ROOT) {
   }
   const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
   const out = [];
-  let skipping = false;
+  let current = "";
   let named = false;
   for (const line of lines) {
     const section = line.match(/^\s*\[\[?([^\]]+)\]\]?\s*$/);
+    if (section) current = section[1].trim();
     // A second instance binds the first one's Durable Object class and defines none itself.
-    if (section) skipping = section[1].trim() === "build" || (instanceOf && section[1].trim() === "migrations");
-    if (skipping) continue;
+    if (current === "build" || (instanceOf && current === "migrations")) continue;
+    // Paths in the copy are absolute: it lives in a temporary directory.
+    if (current === "assets" && /^\s*directory\s*=/.test(line)) {
+      const dir = resolve(root, line.split("=")[1].trim().replace(/^"|"$/g, ""));
+      out.push(`directory = ${JSON.stringify(dir)}`);
+      continue;
+    }
     let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(root, "build/index.js"))}`);
     if (instanceOf && !named && /^name\s*=/.test(outLine)) {
       // The Worker's own name (the first `name`; later ones name bindings).

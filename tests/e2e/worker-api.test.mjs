@@ -61,7 +61,7 @@ describe("routing, health and bad input", () => {
   });
 
   test("an unknown route is 404 not_found; a known one with another method 405", async () => {
-    for (const path of ["/nope", "/v1/actions", "/v1/actions/a/b/c", "/debug/config", "/debug/kv/debug:x"]) {
+    for (const path of ["/nope", "/v1/action", "/v1/actions/a/b/c", "/debug/config", "/debug/kv/debug:x"]) {
       const res = await call("GET", path);
       assert.equal(res.status, 404, path);
       assert.equal(res.body.error.code, "not_found", path);

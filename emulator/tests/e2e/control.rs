@@ -11,7 +11,7 @@ async fn stats_count_every_request_by_route() {
     let zero = emu.stats().await;
     assert_eq!(
         zero["requests"],
-        json!({"token": 0, "definition": 0, "invoke": 0, "poll": 0, "cancel": 0})
+        json!({"token": 0, "list": 0, "definition": 0, "invoke": 0, "poll": 0, "cancel": 0})
     );
 
     let token = emu.token().await;
@@ -42,7 +42,7 @@ async fn stats_count_every_request_by_route() {
     let stats = emu.stats().await;
     assert_eq!(
         stats["requests"],
-        json!({"token": 3, "definition": 3, "invoke": 4, "poll": 2, "cancel": 2})
+        json!({"token": 3, "list": 0, "definition": 3, "invoke": 4, "poll": 2, "cancel": 2})
     );
     assert_eq!(
         stats["byAction"]["lookup-customer"],
@@ -112,7 +112,7 @@ async fn reset_returns_to_the_start_state() {
     let stats = emu.stats().await;
     assert_eq!(
         stats["requests"],
-        json!({"token": 0, "definition": 0, "invoke": 0, "poll": 0, "cancel": 0})
+        json!({"token": 0, "list": 0, "definition": 0, "invoke": 0, "poll": 0, "cancel": 0})
     );
     assert_eq!(stats["byAction"]["rate-limited"]["invoke"], 0);
     // Tokens and invocations are forgotten.

@@ -8,5 +8,6 @@ mod control;
 mod definitions;
 mod faults;
 mod invoke;
+mod listing;
 mod oauth;
 mod tokens;

@@ -4,8 +4,10 @@
 pub const ALLOW_METHODS: &str = "GET, POST, OPTIONS";
 /// Request headers a preflight allows.
 pub const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key";
-/// Response headers a browser may read besides the simple ones.
-pub const EXPOSE_HEADERS: &str = "Location";
+/// Response headers a browser may read besides the simple ones: where a pending invocation is
+/// (`Location`), when to come back (`Retry-After`), the request id to quote in a report, and the
+/// marker of an answer replayed for a repeated `Idempotency-Key`.
+pub const EXPOSE_HEADERS: &str = "Location, Retry-After, x-request-id, idempotent-replayed";
 /// How long a browser may cache a preflight, in seconds.
 pub const MAX_AGE_S: &str = "600";
 
@@ -44,6 +46,11 @@ mod tests {
         assert_eq!(allowed_origin(&[], Some("https://app.example")), None);
         let preflight = cors_headers("https://app.example", true);
         assert!(preflight.iter().any(|(k, v)| *k == "access-control-allow-headers" && v.contains("Idempotency-Key")));
-        assert_eq!(cors_headers("https://app.example", false).len(), 2);
+        let simple = cors_headers("https://app.example", false);
+        assert_eq!(simple.len(), 2);
+        let exposed = simple.iter().find(|(k, _)| *k == "access-control-expose-headers").map(|(_, v)| v.to_ascii_lowercase());
+        for name in ["location", "retry-after", "x-request-id", "idempotent-replayed"] {
+            assert!(exposed.as_deref().is_some_and(|v| v.split(", ").any(|n| n == name)), "{name} is exposed");
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! platform (env, headers, KV) and hands the values in.
 
 pub mod cors;
-pub mod history;
+pub mod listing;
 pub mod request;
 pub mod schedule;
 pub mod settings;
