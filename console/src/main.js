@@ -496,10 +496,7 @@ async function invoke(actionId, definition, inputs, context, key, panel, submit)
       firstWaitS: 0,
       signal: controller.signal,
       onStatus: (event) => {
-        if (event.invocationId && !invocationId) {
-          invocationId = event.invocationId;
-          store.rememberInvocation(invocationId, actionId);
-        }
+        if (event.invocationId && !invocationId) invocationId = event.invocationId;
         if (event.status !== lastStatus) note(event.status);
       },
     });
@@ -570,7 +567,6 @@ function historyView() {
   const wanted = { actionId: params.get('actionId') || undefined, status: params.get('status') || undefined };
   const rows = new Map();
   let cursor = null;
-  let localOnly = false;
   let gone = false;
   let refresh;
 
@@ -596,20 +592,9 @@ function historyView() {
     next.dataset.status = record.status;
     rows.set(record.invocationId, next);
   }
-  function matches(record) {
-    return (!wanted.actionId || record.actionId === wanted.actionId) && (!wanted.status || record.status === wanted.status);
-  }
-  async function loadLocal() {
-    const started = store.startedInvocations().filter((e) => !wanted.actionId || e.actionId === wanted.actionId);
-    const records = await Promise.all(started.map((e) => client.getInvocation(e.actionId, e.invocationId).catch(() => null)));
-    if (gone) return;
-    for (const record of records) if (record && matches(record)) put(record);
-    note.textContent = `This Worker does not list its invocations yet: showing the ${rows.size} this browser started.`;
-  }
   async function load() {
     more.disabled = true;
     try {
-      if (localOnly) return await loadLocal();
       const page = await client.listInvocations({ limit: 25, ...(cursor ? { cursor } : {}), ...(wanted.actionId ? { actionId: wanted.actionId } : {}), ...(wanted.status ? { status: wanted.status } : {}) });
       if (gone) return undefined;
       for (const record of page.invocations) put(record);
@@ -618,10 +603,6 @@ function historyView() {
       note.textContent = rows.size ? `${rows.size} invocation${rows.size === 1 ? '' : 's'}, newest first.` : 'No invocations match.';
     } catch (error) {
       if (gone || handleSignedOut(error)) return undefined;
-      if (error?.code === 'not_found' && error?.status === 404) {
-        localOnly = true;
-        return await loadLocal();
-      }
       note.replaceWith(errorBox(error, 'The history could not be read'));
     } finally {
       more.disabled = false;

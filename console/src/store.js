@@ -1,12 +1,10 @@
 // What the console keeps in the browser: the API key in sessionStorage only (this tab, gone when
 // it closes; never localStorage, a cookie or the URL), and in localStorage only what is not
-// secret: the action ids opened recently and the invocations this browser started.
+// secret: the action ids opened recently.
 
 const KEY = 'cxda.apiKey';
 const RECENT = 'cxda.recentActions';
-const STARTED = 'cxda.startedInvocations';
 const RECENT_MAX = 8;
-const STARTED_MAX = 50;
 
 function read(storage, key, fallback) {
   try {
@@ -58,15 +56,4 @@ export function recentActions() {
 
 export function rememberAction(id) {
   write(localStorage, RECENT, [id, ...recentActions().filter((other) => other !== id)].slice(0, RECENT_MAX));
-}
-
-/** Invocations this browser started, newest first: `[{invocationId, actionId, at}]`. */
-export function startedInvocations() {
-  const list = read(localStorage, STARTED, []);
-  return Array.isArray(list) ? list.filter((e) => e && typeof e.invocationId === 'string' && typeof e.actionId === 'string') : [];
-}
-
-export function rememberInvocation(invocationId, actionId) {
-  if (startedInvocations().some((e) => e.invocationId === invocationId)) return;
-  write(localStorage, STARTED, [{ invocationId, actionId, at: new Date().toISOString() }, ...startedInvocations()].slice(0, STARTED_MAX));
 }
