@@ -168,3 +168,13 @@ export function checkedApi(baseUrl, contract) {
     return res;
   };
 }
+
+let served;
+/**
+ * The client every end-to-end suite uses: `checkedApi` against the document the Worker at
+ * `baseUrl` serves at /openapi.json (validated once per test process).
+ */
+export async function contractClient(baseUrl) {
+  served ??= fetch(`${baseUrl}/openapi.json`).then((res) => res.json()).then(loadContract);
+  return checkedApi(baseUrl, await served);
+}

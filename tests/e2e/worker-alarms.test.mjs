@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { ROOT, startEmulator, startWorker } from "./harness.mjs";
-import { SIGNING_SECRET, apiClient, emulatorControl, eventually, sleep, webhookHeaders } from "./helpers.mjs";
+import { contractClient } from "./openapi.mjs";
+import { SIGNING_SECRET, emulatorControl, eventually, sleep, webhookHeaders } from "./helpers.mjs";
 
 const MAX_POLL_SECONDS = 4;
 let emu;
@@ -23,7 +24,7 @@ before(async () => {
     args: ["--callback-signing-secret", SIGNING_SECRET, "--catalogue", join(ROOT, "tests/e2e/fixtures/catalogue-misreported-mode.json")],
   });
   worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url, MAX_POLL_SECONDS: String(MAX_POLL_SECONDS) } });
-  call = apiClient(worker.url);
+  call = await contractClient(worker.url);
   control = emulatorControl(emu);
   await control.config({ callbackDrop: true });
 });

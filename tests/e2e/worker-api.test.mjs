@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
 import { startEmulator, startWorker } from "./harness.mjs";
+import { contractClient } from "./openapi.mjs";
 import {
   API_KEY,
   SIGNING_SECRET,
-  apiClient,
   emulatorControl,
   eventually,
   sleep,
@@ -28,7 +28,7 @@ const capabilityUrls = [];
 before(async () => {
   emu = await startEmulator({ args: ["--callback-signing-secret", SIGNING_SECRET] });
   worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url, ALLOWED_ORIGINS: `${ORIGIN},http://localhost:8788` } });
-  call = apiClient(worker.url);
+  call = await contractClient(worker.url);
   control = emulatorControl(emu);
 });
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { startWorker } from "./harness.mjs";
-import { apiClient } from "./helpers.mjs";
+import { contractClient } from "./openapi.mjs";
 
 let worker;
 let call;
@@ -16,7 +16,7 @@ before(async () => {
     secrets: { CXONE_CLIENT_SECRET: "s3cret:with=chars", PROXY_API_KEYS: "k1" },
     healthy: false,
   });
-  call = apiClient(worker.url);
+  call = await contractClient(worker.url);
 });
 
 after(async () => {

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { startEmulator, startWorker } from "./harness.mjs";
-import { SIGNING_SECRET, apiClient, eventually, sleep } from "./helpers.mjs";
+import { contractClient } from "./openapi.mjs";
+import { SIGNING_SECRET, eventually, sleep } from "./helpers.mjs";
 
 let emu;
 let worker;
@@ -16,7 +17,7 @@ const made = []; // invocation ids, oldest first
 before(async () => {
   emu = await startEmulator({ args: ["--callback-signing-secret", SIGNING_SECRET] });
   worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url } });
-  call = apiClient(worker.url);
+  call = await contractClient(worker.url);
   for (let i = 0; i < 5; i++) {
     const res = await call("POST", "/v1/actions/lookup-customer/invoke", { body: { inputs: { customerId: `h-${i}` } } });
     assert.equal(res.status, 200, res.text);

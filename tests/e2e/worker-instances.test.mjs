@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { freePort, startEmulator, startWorker } from "./harness.mjs";
-import { SIGNING_SECRET, apiClient, emulatorControl, eventually, sleep } from "./helpers.mjs";
+import { contractClient } from "./openapi.mjs";
+import { SIGNING_SECRET, emulatorControl, eventually, sleep } from "./helpers.mjs";
 
 let emu;
 let a;
@@ -29,8 +30,8 @@ before(async () => {
   const vars = { CXONE_BASE_URL: emu.url, PUBLIC_URL: `http://127.0.0.1:${portB}` };
   a = await startWorker({ vars, persistTo: state });
   b = await startWorker({ vars, persistTo: state, port: portB, instanceOf: "cxone-data-actions" });
-  callA = apiClient(a.url);
-  callB = apiClient(b.url);
+  callA = await contractClient(a.url);
+  callB = await contractClient(b.url);
   control = emulatorControl(emu);
 });
 

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { startEmulator, startWorker } from "./harness.mjs";
-import { SIGNING_SECRET, apiClient, emulatorControl, eventually } from "./helpers.mjs";
+import { contractClient } from "./openapi.mjs";
+import { SIGNING_SECRET, emulatorControl, eventually } from "./helpers.mjs";
 
 let emu;
 let worker;
@@ -14,7 +15,7 @@ let control;
 before(async () => {
   emu = await startEmulator({ args: ["--callback-signing-secret", SIGNING_SECRET] });
   worker = await startWorker({ vars: { CXONE_BASE_URL: emu.url } });
-  call = apiClient(worker.url);
+  call = await contractClient(worker.url);
   control = emulatorControl(emu);
 });
 
