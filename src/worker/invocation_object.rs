@@ -22,7 +22,7 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Stat
 
 use super::app::App;
 use super::env::read_settings;
-use super::http::{header, json_response, query_param, read_body, ApiError};
+use super::http::{header, json_response, query_param, ApiError};
 use super::log::Log;
 use super::object_storage::{ObjectStorageError, RecordStore};
 use super::objects::{StartInvocation, CALLBACK_TOKEN_HEADER, INVOCATION_ID_HEADER, REQUEST_ID_HEADER};
@@ -82,6 +82,12 @@ impl DurableObject for Invocation {
     }
 }
 
+/// The body of an internal request (from this Worker, which already applied the callers' size
+/// limit: a command carrying 256 KB of inputs is a little larger than that).
+async fn internal_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    req.bytes().await.map_err(|e| ApiError::new(500, "internal", format!("an internal request's body could not be read: {e}")))
+}
+
 /// Whether the request is about this object's record (an id with the same object key but another
 /// time part is another, unknown, invocation).
 fn is_asked_for(req: &Request, record: &InvocationRecord) -> bool {
@@ -112,13 +118,13 @@ impl Invocation {
         let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/invoke") => {
-                let body = read_body(req).await?;
+                let body = internal_body(req).await?;
                 let command: StartInvocation =
                     serde_json::from_slice(&body).map_err(|e| ApiError::new(500, "internal", format!("a malformed start command: {e}")))?;
                 self.start(app, command, wait_s).await
             }
             (Method::Post, "/adopt") => {
-                let body = read_body(req).await?;
+                let body = internal_body(req).await?;
                 let text = String::from_utf8_lossy(&body);
                 let record = InvocationRecord::decode("adopt", &text).map_err(|e| store::undecodable(app, &e))?;
                 self.adopt(app, record, wait_s).await
@@ -134,7 +140,7 @@ impl Invocation {
             (Method::Post, "/callback") => {
                 let token = header(req, CALLBACK_TOKEN_HEADER).unwrap_or_default();
                 let asked = header(req, INVOCATION_ID_HEADER).unwrap_or_default();
-                let body = read_body(req).await?;
+                let body = internal_body(req).await?;
                 self.callback(app, &asked, &token, &body).await
             }
             _ => Err(ApiError::not_found("no such object route")),
