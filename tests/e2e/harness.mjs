@@ -62,15 +62,16 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
  * @param {string} name
  * @param {string} cmd
  * @param {string[]} args
- * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [options]
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string, onOutput?: (text: string) => void }} [options]
  */
-function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT } = {}) {
+function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT, onOutput } = {}) {
   const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   let output = "";
   const onData = (chunk) => {
     const text = chunk.toString();
     output = (output + text).slice(-(1 << 20));
+    onOutput?.(text);
     if (VERBOSE) process.stderr.write(text.replace(/^/gm, `[${name}] `));
   };
   child.stdout.on("data", onData);
@@ -268,13 +269,15 @@ function dotenvLine(key, value) {
  *   `name`, "cxone-data-actions"): this one is a second instance of it, in its own workerd
  *   process, binding the first one's Durable Object class through the local dev registry
  *   (`script_name`); give it the first one's `persistTo` to share its KV too.
+ * - `onOutput`: called with every chunk of wrangler's output as it arrives (all of it, where
+ *   `output()` keeps the last MiB), e.g. to read every log line of a long run.
  *
  * Resolves to `{ url, port, stop(), output(), kvPut(key, value) }` once GET /healthz answers.
  * The Worker is built once per test process (buildWorker) and served from a copy of
  * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
  *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string,
- *           instanceOf?: string, root?: string }} [options]
+ *           instanceOf?: string, root?: string, onOutput?: (text: string) => void }} [options]
  * @returns {Promise<Started & { kvPut: (key: string, value: string) => Promise<void> }>}
  */
 export async function startWorker({
@@ -287,6 +290,7 @@ export async function startWorker({
   main,
   instanceOf,
   root,
+  onOutput,
 } = {}) {
   if (!main && !root) await buildWorker();
   port ??= await freePort();
@@ -320,6 +324,7 @@ export async function startWorker({
 
   const proc = spawnGroup("wrangler", process.execPath, args, {
     env: { ...BASE_ENV, WRANGLER_LOG_PATH: join(tmp, "logs") },
+    onOutput,
   });
   const stop = async () => {
     await proc.stop();
