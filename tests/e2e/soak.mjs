@@ -255,7 +255,8 @@ async function main() {
           logLines[level === "warn" ? "warnings" : "errors"]++;
           try {
             const entry = JSON.parse(line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1));
-            const what = `${level}: ${entry.msg}${entry.errorCode ? ` (${entry.errorCode})` : ""}${entry.code ? ` (${entry.code})` : ""}`;
+            const detail = typeof entry.error === "string" ? `: ${entry.error.slice(0, 90)}` : "";
+            const what = `${level}: ${entry.msg}${entry.errorCode ? ` (${entry.errorCode})` : ""}${entry.code ? ` (${entry.code})` : ""}${detail}`;
             logLines.messages[what] = (logLines.messages[what] ?? 0) + 1;
           } catch {
             // not one of the Worker's JSON lines
@@ -274,7 +275,7 @@ async function main() {
   const workers = [];
   try {
     workers.push(await startWorker({ vars, persistTo: state, onOutput: reader() }));
-    workers.push(await startWorker({ vars, persistTo: state, port: portB, instanceOf: "cxone-data-actions", onOutput: reader() }));
+    workers.push(await startWorker({ vars, persistTo: state, port: portB, instanceOf: workers[0].name, onOutput: reader() }));
     instances = workers.map((w) => w.url);
     // The second instance reaches the first one's Durable Object class through the local dev
     // registry, which takes a moment to learn it: until an object answers (404 for an unknown
