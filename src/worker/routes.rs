@@ -63,9 +63,10 @@ impl Route<'_> {
 }
 
 /// The route for a path and method: `Err(404)` for unknown paths, `Err(405)` for a known path
-/// with another method.
-fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
-    let get = matches!(method, Method::Get | Method::Head);
+/// with another method. `method_name` is the method as sent: worker's `Method` reads every method
+/// it does not know (PROPFIND, FOO...) as GET, which must not be served as one.
+fn route<'a>(method: &Method, method_name: &str, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
+    let get = matches!(method, Method::Get | Method::Head) && method_name.eq_ignore_ascii_case(method.as_ref());
     let post = matches!(method, Method::Post);
     let (route, allowed) = match segments {
         ["healthz"] => (Route::Health, get),
@@ -80,7 +81,7 @@ fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiErro
         Ok(route)
     } else {
         let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_)) { "GET, HEAD, OPTIONS" } else { "POST, OPTIONS" };
-        Err(ApiError::new(405, "method_not_allowed", format!("{} is not allowed here (allowed: {allow})", method.as_ref())).with_header("allow", allow))
+        Err(ApiError::new(405, "method_not_allowed", format!("{method_name} is not allowed here (allowed: {allow})")).with_header("allow", allow))
     }
 }
 
@@ -100,7 +101,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         preflight(cors_origin.as_deref(), origin.is_some())
     } else {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let outcome = match route(&method, &segments) {
+        let outcome = match route(&method, &req.inner().method(), &segments) {
             Ok(route) => serve(route, &mut req, &env, &ctx, &log, &usage, settings).await,
             Err(error) => Err(error),
         };
