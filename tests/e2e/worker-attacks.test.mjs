@@ -14,6 +14,7 @@ import { writeFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
 
 import { startEmulator, startWorker } from "./harness.mjs";
 import { API_KEY, SIGNING_SECRET, apiClient, emulatorControl, eventually, sleep, upstreamRequests, webhookHeaders } from "./helpers.mjs";
@@ -35,6 +36,8 @@ let attacker;
 let attackerUrl;
 /** Capability tokens handed to the upstream during the suite: none may reach a log. */
 const capabilityTokens = new Set();
+/** Token-shaped values the suite made up (wrong tokens): the only 43-character runs a log may show. */
+const madeUp = new Set(["A".repeat(43), "0".repeat(43)]);
 /** Request ids of the attempts: each must have its log line. */
 const requestIds = new Set();
 const tally = { tried: 0, accepted: 0, byCategory: {} };
@@ -60,7 +63,7 @@ function count(category, what, accepted, res) {
 function raw(method, path, { headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const url = new URL(worker.url);
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false, timeout: 30_000 }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
@@ -75,9 +78,36 @@ function raw(method, path, { headers = {}, body } = {}) {
       });
     });
     req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timed out")));
     if (body !== undefined) req.write(body);
     req.end();
   });
+}
+
+/**
+ * A chunked upload of `total` bytes (`prefix`, then `fill`) in 64 KB chunks, 2 ms apart (as a slow
+ * client would send them). Resolves to `{status, headers, text, chunks}` (`chunks` the server
+ * pulled) or `status: 0` when the server closed the connection before answering.
+ */
+async function chunkedUpload(path, { headers = {}, total, prefix = "", fill = 0x20 }) {
+  const size = 64 * 1024;
+  let chunks = 0;
+  const body = new ReadableStream({
+    async pull(controller) {
+      if (chunks * size >= total) return controller.close();
+      const piece = new Uint8Array(size).fill(fill);
+      if (chunks === 0 && prefix) piece.set(new TextEncoder().encode(prefix));
+      chunks++;
+      controller.enqueue(piece);
+      await sleep(2);
+    },
+  });
+  try {
+    const res = await fetch(`${worker.url}${path}`, { method: "POST", body, duplex: "half", headers, signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, headers: res.headers, text: await res.text(), chunks };
+  } catch (error) {
+    return { status: 0, text: String(error.cause ?? error), chunks };
+  }
 }
 
 /** Bytes written on a bare socket (request lines no HTTP client would send); resolves to the status. */
@@ -139,6 +169,16 @@ async function pendingInvocation() {
   return { id: res.body.invocationId, invokeId: res.body.invokeId, path, token };
 }
 
+/**
+ * After a chunked upload the Worker refused at 256 KB (it stops reading there), wrangler dev's
+ * local proxy answers the next request on its connection to workerd 503 "Your worker restarted
+ * mid-request" (a GET it retries by itself; a body that is never read does not do it). A GET
+ * here takes that broken connection, so the next attempt is judged on its own.
+ */
+async function afterChunked() {
+  await eventually(async () => (await raw("GET", "/healthz").catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 15_000, what: "the Worker after a chunked upload" });
+}
+
 const record = async (id) => (await call("GET", `/v1/invocations/${id}`)).body;
 const completedBody = (invokeId, outputs = { rowCount: 1, url: "u" }) => JSON.stringify({ invokeId, status: "completed", outputs });
 
@@ -168,6 +208,7 @@ describe("callbacks", () => {
       "all zeros": "0".repeat(43),
     };
     for (const [what, token] of Object.entries(tokens)) {
+      if (token !== other.token) madeUp.add(token);
       const res = await call("POST", `/v1/callbacks/${target.id}/${token}`, { key: null, raw: body, headers: signed });
       assert.ok([401, 404].includes(res.status), `${what}: ${res.status} ${res.text}`);
       assert.doesNotMatch(res.text, new RegExp(target.token.slice(0, 10)), "the answer does not show the real token");
@@ -185,6 +226,22 @@ describe("callbacks", () => {
     const res = await call("POST", other.path, { key: null, raw: crossed, headers: webhookHeaders(SIGNING_SECRET, crossed) });
     assert.equal(res.status, 400, res.text);
     count("callback token", "a valid URL with another invocation's invokeId", res.status < 400, res);
+    // A real token in paths of other shapes: refused, and (see the log test) never logged.
+    const signedOther = webhookHeaders(SIGNING_SECRET, completedBody(other.invokeId));
+    for (const path of [
+      `/v1//callbacks/${other.id}/${other.token}`,
+      `/x/v1/callbacks/${other.id}/${other.token}`,
+      `/V1/callbacks/${other.id}/${other.token}`,
+      `/v1/Callbacks/${other.id}/${other.token}`,
+      `/v1/callbacks/${other.id}/${other.token}/`,
+      `/v1/callbacks/${other.id}%2F${other.token}`,
+      `/v1/callbacks/${other.id}/${other.token}x`,
+      `/v1/callbacks/${other.id}/${other.token}/x/../`,
+    ]) {
+      const res = await raw("POST", path, { headers: signedOther, body: completedBody(other.invokeId) });
+      assert.ok([401, 404, 405].includes(res.status), `${path.replace(other.token, "<token>")}: ${res.status} ${res.text}`);
+      count("callback token", `a real token in ${path.replace(other.token, "<token>")}`, res.status < 400, res);
+    }
     assert.deepEqual(await record(target.id), before);
     assert.equal((await record(other.id)).status, "pending");
   });
@@ -238,21 +295,11 @@ describe("callbacks", () => {
     assert.equal(oversized.status, 413, oversized.text);
     count("callback body", "300 KB with Content-Length", oversized.status < 400, oversized);
 
-    const chunk = new Uint8Array(64 * 1024).fill(0x20);
-    let pulled = 0;
-    const stream = new ReadableStream({
-      async pull(controller) {
-        if (pulled >= 480) return controller.close();
-        pulled++;
-        controller.enqueue(chunk);
-        await sleep(1);
-      },
-    });
-    const chunked = await fetch(`${worker.url}${target.path}`, { method: "POST", body: stream, duplex: "half", headers: { "content-type": "application/json" } });
-    const chunkedText = await chunked.text();
-    assert.equal(chunked.status, 413, chunkedText);
-    assert.ok(pulled < 120, `stopped reading early: ${pulled} of 480 chunks`);
-    count("callback body", "30 MB chunked", chunked.status < 400, { status: chunked.status, headers: chunked.headers, text: chunkedText });
+    const chunked = await chunkedUpload(target.path, { headers: { "content-type": "application/json" }, total: 30 * 1024 * 1024 });
+    assert.equal(chunked.status, 413, chunked.text);
+    assert.ok(chunked.chunks < 120, `stopped reading early: ${chunked.chunks} of 480 chunks were pulled`);
+    count("callback body", "30 MB chunked", chunked.status < 400, chunked);
+    await afterChunked();
 
     for (const depth of [200, 20_000]) {
       const nested = `{"invokeId":"${target.invokeId}","status":"completed","outputs":{"rowCount":1,"url":"u","deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
@@ -401,19 +448,24 @@ describe("callers", () => {
     assert.equal(upstreamRequests(after) - upstreamRequests(before), 0, `no id reached the upstream: ${JSON.stringify(after.requests)}`);
   });
 
-  test("context values with CR LF reach the upstream as data, never as headers; header injection is refused", async () => {
+  test("context values with CR LF reach the upstream as data, never as headers; malformed Idempotency-Keys are refused", async () => {
     const context = { note: "x\r\nX-Injected: yes", lf: "a\nb", nul: "a\u0000b", header: "Authorization: Bearer stolen", unicode: "\u2028\u2029" };
     const res = await call("POST", "/v1/actions/lookup-customer/invoke", { body: { inputs: { customerId: "ctx-1" }, context } });
     assert.equal(res.status, 200, res.text);
     const list = (await control.invocationList()).invocations;
     const ran = list.find((e) => e.invokeId === res.body.invokeId);
     assert.deepEqual(ran.context, context, "the context arrived as the same JSON data");
-    count("header injection", "CR LF in context values", JSON.stringify(ran.context) !== JSON.stringify(context), res);
+    count("header injection", "CR LF in context values", !isDeepStrictEqual(ran.context, context), res);
+    // A caller writes its own request headers, so CR/LF there injects nothing; what matters is
+    // that no value it sends is copied into a header: the context is data, and an
+    // Idempotency-Key (the one header value the Worker keeps) must be visible ASCII.
     for (const [what, header] of Object.entries({
-      "CR LF in Idempotency-Key": "Idempotency-Key: a\r\nX-Injected: yes",
-      "a bare LF in Idempotency-Key": "Idempotency-Key: a\nX-Injected: yes",
-      "obs-fold continuation": "Idempotency-Key: a\r\n X-Injected: yes",
       "NUL in Idempotency-Key": "Idempotency-Key: a\x00b",
+      "a tab in Idempotency-Key": "Idempotency-Key: a\tb",
+      "latin-1 in Idempotency-Key": "Idempotency-Key: caf\xe9",
+      "a space in Idempotency-Key": "Idempotency-Key: a b",
+      "DEL in Idempotency-Key": "Idempotency-Key: a\x7fb",
+      "a 256-character Idempotency-Key": `Idempotency-Key: ${"k".repeat(256)}`,
     })) {
       const payload = JSON.stringify({ inputs: { customerId: `inj-${what.length}` } });
       const before = await control.stats();
@@ -437,18 +489,12 @@ describe("callers", () => {
       const res = await call("POST", path, { raw: oneMb, headers: { "content-type": "application/json" } });
       assert.equal(res.status, 413, res.text);
       count("bodies", `1 MB to ${path}`, res.status < 400, res);
-      let sent = 0;
-      const stream = new ReadableStream({
-        pull(controller) {
-          if (sent >= oneMb.length) return controller.close();
-          controller.enqueue(new TextEncoder().encode(oneMb.slice(sent, sent + 65_536)));
-          sent += 65_536;
-        },
-      });
-      const chunked = await fetch(`${worker.url}${path}`, { method: "POST", body: stream, duplex: "half", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" } });
-      const text = await chunked.text();
-      assert.equal(chunked.status, 413, text);
-      count("bodies", `1 MB chunked to ${path}`, chunked.status < 400, { status: chunked.status, headers: chunked.headers, text });
+      // The Worker answers 413 at 256 KB and stops reading: the client sees the answer, or
+      // (still sending) the connection closed.
+      const chunked = await chunkedUpload(path, { headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, total: oneMb.length, prefix: '{"inputs":{"customerId":"', fill: 0x78 });
+      assert.ok(chunked.status === 413 || chunked.status === 0, `${chunked.status} ${chunked.text}`);
+      count("bodies", `1 MB chunked to ${path}`, chunked.status > 0 && chunked.status < 400, chunked);
+      await afterChunked();
       for (const depth of [129, 1_000, 100_000]) {
         const nested = `{"inputs":{"customerId":"n","deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
         const r = await call("POST", path, { raw: nested, headers: { "content-type": "application/json" } });
@@ -484,7 +530,7 @@ describe("callers", () => {
   });
 
   test("CORS preflights from origins that are not allowed get no CORS headers", async () => {
-    const origins = ["https://evil.example", "null", "https://app.example.evil.example", "https://evil.app.example", "http://app.example", "https://app.example:8443", "https://APP.EXAMPLE", `${ORIGIN}/`, ` ${ORIGIN}`, `${ORIGIN}, https://evil.example`, "file://", "https://app.exampl"];
+    const origins = ["https://evil.example", "null", "https://app.example.evil.example", "https://evil.app.example", "http://app.example", "https://app.example:8443", "https://APP.EXAMPLE", `${ORIGIN}/`, `${ORIGIN}, https://evil.example`, "file://", "https://app.exampl"];
     for (const origin of origins) {
       for (const [, path] of routes) {
         const res = await raw("OPTIONS", path, { headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" } });
@@ -514,7 +560,9 @@ describe("callers", () => {
       for (const method of ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND", "FOO"]) {
         if (allowed.includes(method)) continue;
         const res = await raw(method, path, { headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: ["POST", "PUT", "PATCH"].includes(method) ? body : undefined }).catch((e) => ({ status: 0, text: String(e), headers: new Headers() }));
-        assert.ok(res.status === 405 || (res.status >= 400 && res.status < 500 && ["TRACE", "PROPFIND", "FOO"].includes(method)), `${method} ${path}: ${res.status} ${res.text}`);
+        // workerd itself refuses some (TRACE; FOO is 501 "Unrecognized request method").
+        const byWorkerd = ["TRACE", "PROPFIND", "FOO"].includes(method) && res.status >= 400 && res.status <= 501 && res.status !== 500;
+        assert.ok(res.status === 405 || byWorkerd, `${method} ${path}: ${res.status} ${res.text}`);
         if (res.status === 405 && res.headers.get("x-request-id")) assert.ok(res.headers.get("allow"), `${method} ${path} names what is allowed`);
         count("methods", `${method} ${path}`, res.status > 0 && res.status < 400, res);
       }
@@ -555,7 +603,7 @@ describe("logs", () => {
     for (const [what, secret] of Object.entries(secrets)) {
       assert.ok(!text.includes(secret), `the ${what} reached the logs`);
     }
-    const shaped = lines.find((l) => TOKEN_SHAPED.test(l));
+    const shaped = lines.find((l) => [...l.matchAll(new RegExp(TOKEN_SHAPED, "g"))].some((m) => !madeUp.has(m[0])));
     assert.equal(shaped, undefined, `a token-shaped value reached the logs: ${shaped?.replace(TOKEN_SHAPED, "<43 chars>")}`);
     assert.ok(!/access_token|Bearer [A-Za-z0-9]/i.test(text), "no bearer token in the logs");
     console.log(`attack suite logs: ${lines.length} lines scanned for ${Object.keys(secrets).length} secrets, tokens and keys: none found`);
