@@ -17,7 +17,7 @@ import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 
 import { startEmulator, startWorker } from "./harness.mjs";
-import { API_KEY, SIGNING_SECRET, apiClient, emulatorControl, eventually, sleep, upstreamRequests, webhookHeaders } from "./helpers.mjs";
+import { API_KEY, SIGNING_SECRET, apiClient, emulatorControl, eventually, sleep, webhookHeaders } from "./helpers.mjs";
 
 const ORIGIN = "https://app.example";
 const SECOND_KEY = "second-key-0f9e8d7c6b5a4";
@@ -175,9 +175,22 @@ async function pendingInvocation() {
  * mid-request" (a GET it retries by itself; a body that is never read does not do it). A GET
  * here takes that broken connection, so the next attempt is judged on its own.
  */
+/**
+ * Whether a chunked upload over the limit was refused: 413, the connection closed while the client
+ * was still sending, or wrangler dev's proxy reporting the Worker's early answer as 503 "Your worker
+ * restarted mid-request" (it does so when the answer comes while the body is still arriving).
+ */
+const refusedChunked = (res) => res.status === 413 || res.status === 0 || (res.status === 503 && /restarted mid-request/.test(res.text));
+
 async function afterChunked() {
   await eventually(async () => (await raw("GET", "/healthz").catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 15_000, what: "the Worker after a chunked upload" });
 }
+
+/**
+ * The upstream requests a caller's request can cause (definitions and invokes): the pending
+ * targets' objects poll on their own alarms meanwhile, so polls are not counted.
+ */
+const upstreamRequests = (stats) => stats.requests.definition + stats.requests.invoke;
 
 const record = async (id) => (await call("GET", `/v1/invocations/${id}`)).body;
 const completedBody = (invokeId, outputs = { rowCount: 1, url: "u" }) => JSON.stringify({ invokeId, status: "completed", outputs });
@@ -296,9 +309,9 @@ describe("callbacks", () => {
     count("callback body", "300 KB with Content-Length", oversized.status < 400, oversized);
 
     const chunked = await chunkedUpload(target.path, { headers: { "content-type": "application/json" }, total: 30 * 1024 * 1024 });
-    assert.equal(chunked.status, 413, chunked.text);
+    assert.ok(refusedChunked(chunked), `${chunked.status} ${chunked.text}`);
     assert.ok(chunked.chunks < 120, `stopped reading early: ${chunked.chunks} of 480 chunks were pulled`);
-    count("callback body", "30 MB chunked", chunked.status < 400, chunked);
+    count("callback body", "30 MB chunked", chunked.status > 0 && chunked.status < 400, chunked);
     await afterChunked();
 
     for (const depth of [200, 20_000]) {
@@ -492,7 +505,7 @@ describe("callers", () => {
       // The Worker answers 413 at 256 KB and stops reading: the client sees the answer, or
       // (still sending) the connection closed.
       const chunked = await chunkedUpload(path, { headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, total: oneMb.length, prefix: '{"inputs":{"customerId":"', fill: 0x78 });
-      assert.ok(chunked.status === 413 || chunked.status === 0, `${chunked.status} ${chunked.text}`);
+      assert.ok(refusedChunked(chunked), `${chunked.status} ${chunked.text}`);
       count("bodies", `1 MB chunked to ${path}`, chunked.status > 0 && chunked.status < 400, chunked);
       await afterChunked();
       for (const depth of [129, 1_000, 100_000]) {
