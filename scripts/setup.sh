@@ -3,7 +3,8 @@
 # Idempotent: every step checks first, so a second run takes seconds.
 #   scripts/setup.sh          toolchain for building and running (Rust wasm target, wasm-bindgen,
 #                             worker-build, npm packages: wrangler, binaryen's wasm-opt, esbuild)
-#   scripts/setup.sh --test   also what the tests need (Chromium and ChromeDriver from Debian)
+#   scripts/setup.sh --test   also what the tests need (Chromium and ChromeDriver from Debian,
+#                             Schemathesis from PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,18 @@ if [ "$want_test" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  # Schemathesis (PyPI) for tests/e2e/schemathesis.mjs, in a venv of the project's own (Debian's
+  # Python refuses system-wide pip installs).
+  if ! command -v schemathesis >/dev/null && [ ! -x .venv/bin/schemathesis ]; then
+    log "installing Schemathesis 4.32.5 (PyPI) into .venv"
+    if ! command -v python3 >/dev/null || ! python3 -c "import ensurepip" 2>/dev/null; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq python3 python3-venv >/dev/null
+    fi
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
   fi
 fi
 log "ready"

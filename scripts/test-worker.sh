@@ -2,9 +2,12 @@
 # End-to-end tests of the Cloudflare Worker: builds the emulator and the Worker, then runs every
 # tests/e2e/*.test.mjs (node --test, one file at a time). Each file starts its own emulator and
 # Worker (workerd via `wrangler dev --local`, with a fresh KV) and talks to them over real HTTP.
-# Exits non-zero when a build or a test fails.
+# With no file named, it then runs the short fault soak (tests/e2e/soak.mjs, SOAK_N=120 unless
+# set; SOAK_N=0 skips it), which exits non-zero when an invocation is lost, runs twice or ends in a
+# wrong state, and Schemathesis (tests/e2e/schemathesis.mjs). Exits non-zero when a build, a test,
+# the soak or Schemathesis fails.
 #
-#   scripts/test-worker.sh                      all files
+#   scripts/test-worker.sh                      all files, then the short soak
 #   scripts/test-worker.sh tests/e2e/worker-alarms.test.mjs    some files
 #   E2E_VERBOSE=1 scripts/test-worker.sh        echo the emulator's and wrangler's output
 set -euo pipefail
@@ -29,5 +32,13 @@ fi
 log "running ${#files[@]} test file(s)"
 status=0
 node --test --test-concurrency=1 "${files[@]}" || status=$?
+if [ $# -eq 0 ] && [ "${SOAK_N:-120}" != 0 ]; then
+  log "fault soak: SOAK_N=${SOAK_N:-120} invocations through two Worker instances"
+  SOAK_N="${SOAK_N:-120}" node tests/e2e/soak.mjs || status=$?
+fi
+if [ $# -eq 0 ]; then
+  log "schemathesis against the Worker's OpenAPI description"
+  node tests/e2e/schemathesis.mjs || status=$?
+fi
 log "done in $(( $(date +%s) - started ))s (exit $status)"
 exit "$status"

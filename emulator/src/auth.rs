@@ -239,7 +239,7 @@ pub async fn token(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     state.stats.count(Route::Token, None);
-    faults::delay(&state.knobs()).await;
+    faults::delay(&state, &state.knobs()).await;
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {

@@ -1,5 +1,5 @@
 //! Callback delivery: Standard Webhooks signing, retries, and the drop / delay / duplicate
-//! knobs. Deliveries run on their own tasks and never hold up an answer.
+//! knobs (all or a share of callbacks, see [`faults::callback_faults`]). Deliveries run on their own tasks and never hold up an answer.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,6 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use sha2::Sha256;
 
 use crate::clock::unix_seconds;
+use crate::faults;
 use crate::invocations::{webhook_id, Attempt, CallbackJob, DeliveryState};
 use crate::state::AppState;
 use crate::stats::CallbackEvent;
@@ -91,17 +92,18 @@ fn set_state(state: &AppState, invoke_id: &str, delivery: DeliveryState) {
 
 async fn deliver(state: Arc<AppState>, job: CallbackJob, epoch: u64) {
     let knobs = state.knobs();
-    if knobs.callback_drop {
+    let faults = faults::callback_faults(&state, &knobs);
+    if faults.drop {
         state.stats.callback(CallbackEvent::Dropped);
         set_state(&state, &job.invoke_id, DeliveryState::Dropped);
-        log(&state, &job, "dropped (callbackDrop)");
+        log(&state, &job, "dropped (callbackDrop / callbackDropRate)");
         return;
     }
-    if knobs.callback_delay_ms > 0 {
+    if faults.delay {
         tokio::time::sleep(Duration::from_millis(knobs.callback_delay_ms)).await;
     }
     let mut delivered = deliver_with_retries(&state, &job, epoch, false).await;
-    if knobs.callback_duplicate && state.epoch() == epoch {
+    if faults.duplicate && state.epoch() == epoch {
         state.stats.callback(CallbackEvent::Duplicated);
         delivered |= deliver_with_retries(&state, &job, epoch, true).await;
     }

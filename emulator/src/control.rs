@@ -62,6 +62,20 @@ pub async fn reset(State(state): State<Arc<AppState>>) -> Response {
     )
 }
 
+/// `GET /_emulator/invocations`: every invocation kept, oldest first.
+pub async fn invocations(State(state): State<Arc<AppState>>) -> Response {
+    let now = Instant::now();
+    let list: Vec<Value> = state
+        .invocations()
+        .iter()
+        .map(|inv| inv.list_entry(now))
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({ "count": list.len(), "invocations": list }),
+    )
+}
+
 /// `GET /_emulator/invocations/{invokeId}`.
 pub async fn invocation(
     State(state): State<Arc<AppState>>,

@@ -1,5 +1,6 @@
-//! Fault injection: added latency, random 429/503 answers, and the `rate-limited` action's
-//! scripted 429s with both `Retry-After` forms.
+//! Fault injection: added latency (fixed and jittered), random 429/503 answers, the shares of
+//! callbacks dropped, duplicated or delayed, and the `rate-limited` action's scripted 429s with
+//! both `Retry-After` forms. Every random decision is drawn from the seedable fault RNG.
 
 use std::time::{Duration, SystemTime};
 
@@ -29,10 +30,65 @@ pub fn select(knobs: &Knobs, u: f64) -> Option<Fault> {
     }
 }
 
-/// Sleeps for the `latencyMs` knob.
-pub async fn delay(knobs: &Knobs) {
-    if knobs.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
+/// The jitter a uniform draw `u` in [0, 1) selects: 0..=`latencyJitterMs` ms.
+pub fn jitter_ms(knobs: &Knobs, u: f64) -> u64 {
+    let span = knobs.latency_jitter_ms.saturating_add(1) as f64;
+    ((u * span) as u64).min(knobs.latency_jitter_ms)
+}
+
+/// Sleeps for the `latencyMs` knob plus a uniform 0..=`latencyJitterMs` ms (drawn only while
+/// the jitter is set).
+pub async fn delay(state: &AppState, knobs: &Knobs) {
+    let jitter = if knobs.latency_jitter_ms > 0 {
+        jitter_ms(knobs, state.fault_draw())
+    } else {
+        0
+    };
+    let total = knobs.latency_ms.saturating_add(jitter);
+    if total > 0 {
+        tokio::time::sleep(Duration::from_millis(total)).await;
+    }
+}
+
+/// Whether something with probability `share` happens: never drawn for 0 (never) or 1 (always),
+/// so a seeded sequence is disturbed only by the shares that are really random.
+pub fn happens(state: &AppState, share: f64) -> bool {
+    if share <= 0.0 {
+        false
+    } else if share >= 1.0 {
+        true
+    } else {
+        state.fault_draw() < share
+    }
+}
+
+/// What the knobs do to one callback, decided when it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackFaults {
+    /// Not sent at all.
+    pub drop: bool,
+    /// Waits `callbackDelayMs` first.
+    pub delay: bool,
+    /// Delivered twice.
+    pub duplicate: bool,
+}
+
+/// Draws the faults of one callback: `callbackDrop` / `callbackDuplicate` apply to all,
+/// `callbackDropRate` / `callbackDuplicateRate` to that share, `callbackDelayMs` to the share
+/// `callbackDelayRate` (all by default).
+pub fn callback_faults(state: &AppState, knobs: &Knobs) -> CallbackFaults {
+    let drop = knobs.callback_drop || happens(state, knobs.callback_drop_rate);
+    if drop {
+        return CallbackFaults {
+            drop,
+            delay: false,
+            duplicate: false,
+        };
+    }
+    CallbackFaults {
+        drop,
+        delay: knobs.callback_delay_ms > 0 && happens(state, knobs.callback_delay_rate),
+        duplicate: knobs.callback_duplicate || happens(state, knobs.callback_duplicate_rate),
     }
 }
 
@@ -101,6 +157,18 @@ mod tests {
         assert_eq!(select(&knobs, 0.49), Some(Fault::Unavailable));
         assert_eq!(select(&knobs, 0.5), None);
         assert_eq!(select(&Knobs::default(), 0.0), None);
+    }
+
+    #[test]
+    fn jitter_spans_zero_to_the_knob() {
+        let knobs = Knobs {
+            latency_jitter_ms: 50,
+            ..Knobs::default()
+        };
+        assert_eq!(jitter_ms(&knobs, 0.0), 0);
+        assert_eq!(jitter_ms(&knobs, 0.5), 25);
+        assert_eq!(jitter_ms(&knobs, 0.999_999), 50);
+        assert_eq!(jitter_ms(&Knobs::default(), 0.7), 0);
     }
 
     #[test]

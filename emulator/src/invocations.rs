@@ -259,6 +259,23 @@ impl Invocation {
         })
     }
 
+    /// Its entry in `GET /_emulator/invocations`: what ran, with what, and where it stands.
+    pub fn list_entry(&self, now: Instant) -> Value {
+        let (status, updated) = self.status_at(now);
+        json!({
+            "invokeId": self.invoke_id,
+            "actionId": self.action_id,
+            "mode": self.mode,
+            "status": status,
+            "createdAt": rfc3339(self.created_wall),
+            "updatedAt": rfc3339(updated),
+            "inputs": self.inputs,
+            "context": self.context,
+            "outputs": self.visible_outputs(status),
+            "callbackState": self.callback.as_ref().map(|t| t.state),
+        })
+    }
+
     /// The emulator's own view, for `GET /_emulator/invocations/{invokeId}`.
     pub fn emulator_view(&self, now: Instant) -> Value {
         let (status, updated) = self.status_at(now);
@@ -334,6 +351,11 @@ impl InvocationStore {
 
     pub fn get(&self, id: &str) -> Option<&Invocation> {
         self.map.get(id)
+    }
+
+    /// Every invocation kept, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Invocation> {
+        self.order.iter().filter_map(|id| self.map.get(id))
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Invocation> {
@@ -452,6 +474,11 @@ mod tests {
             store.insert(inv);
         }
         assert_eq!(store.len(), STORE_CAPACITY);
+        assert_eq!(store.iter().count(), STORE_CAPACITY);
+        assert_eq!(
+            store.iter().next().map(|i| i.invoke_id.as_str()),
+            Some("inv_5")
+        );
         assert!(store.get("inv_0").is_none());
         assert!(store.get("inv_5").is_some());
     }

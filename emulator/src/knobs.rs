@@ -33,6 +33,16 @@ pub struct Knobs {
     pub callback_delay_ms: u64,
     /// Send every callback twice (same `webhook-id`).
     pub callback_duplicate: bool,
+    /// Share (0..1) of callbacks dropped (besides `callbackDrop`, which drops them all).
+    pub callback_drop_rate: f64,
+    /// Share (0..1) of callbacks sent twice (besides `callbackDuplicate`).
+    pub callback_duplicate_rate: f64,
+    /// Share (0..1) of callbacks that wait `callbackDelayMs` (1: all of them).
+    pub callback_delay_rate: f64,
+    /// A uniform extra delay of 0..N ms on top of `latencyMs`, drawn per request.
+    pub latency_jitter_ms: u64,
+    /// Revoke every token after each N-th `/api` request (0: never).
+    pub revoke_tokens_every: u64,
     /// Seed of the fault RNG; `None` seeds from entropy.
     pub seed: Option<u64>,
 }
@@ -49,6 +59,11 @@ impl Default for Knobs {
             callback_drop: false,
             callback_delay_ms: 0,
             callback_duplicate: false,
+            callback_drop_rate: 0.0,
+            callback_duplicate_rate: 0.0,
+            callback_delay_rate: 1.0,
+            latency_jitter_ms: 0,
+            revoke_tokens_every: 0,
             seed: None,
         }
     }
@@ -110,9 +125,19 @@ impl Knobs {
         if problems.is_empty() && self.rate_429 + self.rate_503 > 1.0 {
             problems.push(problem("rate503", "rate429 + rate503 must not exceed 1"));
         }
+        for (field, x) in [
+            ("callbackDropRate", self.callback_drop_rate),
+            ("callbackDuplicateRate", self.callback_duplicate_rate),
+            ("callbackDelayRate", self.callback_delay_rate),
+        ] {
+            if !(0.0..=1.0).contains(&x) {
+                problems.push(problem(field, "expected a number from 0 to 1"));
+            }
+        }
         for (field, ms) in [
             ("latencyMs", self.latency_ms),
             ("callbackDelayMs", self.callback_delay_ms),
+            ("latencyJitterMs", self.latency_jitter_ms),
         ] {
             if ms > MAX_MS {
                 problems.push(problem(
@@ -174,6 +199,26 @@ impl Knobs {
                 "callbackDuplicate" => {
                     next.callback_duplicate =
                         flag(field, value, p).unwrap_or(next.callback_duplicate)
+                }
+                "callbackDropRate" => {
+                    next.callback_drop_rate =
+                        share(field, value, p).unwrap_or(next.callback_drop_rate)
+                }
+                "callbackDuplicateRate" => {
+                    next.callback_duplicate_rate =
+                        share(field, value, p).unwrap_or(next.callback_duplicate_rate)
+                }
+                "callbackDelayRate" => {
+                    next.callback_delay_rate =
+                        share(field, value, p).unwrap_or(next.callback_delay_rate)
+                }
+                "latencyJitterMs" => {
+                    next.latency_jitter_ms =
+                        int(field, value, MAX_MS, p).unwrap_or(next.latency_jitter_ms)
+                }
+                "revokeTokensEvery" => {
+                    next.revoke_tokens_every =
+                        int(field, value, 1_000_000_000, p).unwrap_or(next.revoke_tokens_every)
                 }
                 "seed" => {
                     effects.reseed = true;
@@ -246,6 +291,51 @@ mod tests {
     }
 
     #[test]
+    fn callback_shares_and_jitter_are_checked() {
+        let Ok((knobs, _)) = Knobs::default().patched(&map(json!({
+            "callbackDropRate": 0.3, "callbackDuplicateRate": 0.1, "callbackDelayRate": 0.1,
+            "latencyJitterMs": 40, "revokeTokensEvery": 100
+        }))) else {
+            panic!("rejected")
+        };
+        assert_eq!(
+            (
+                knobs.callback_drop_rate,
+                knobs.callback_duplicate_rate,
+                knobs.callback_delay_rate
+            ),
+            (0.3, 0.1, 0.1)
+        );
+        assert_eq!(
+            (knobs.latency_jitter_ms, knobs.revoke_tokens_every),
+            (40, 100)
+        );
+        assert_eq!(
+            Knobs::default().callback_delay_rate,
+            1.0,
+            "callbackDelayMs delays all by default"
+        );
+        let Err(problems) = Knobs::default().patched(&map(json!({
+            "callbackDropRate": 1.5, "callbackDuplicateRate": -0.1, "callbackDelayRate": "x",
+            "latencyJitterMs": 600_001, "revokeTokensEvery": -1
+        }))) else {
+            panic!("accepted")
+        };
+        let mut fields: Vec<_> = problems.iter().filter_map(|p| p.field.clone()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "callbackDelayRate",
+                "callbackDropRate",
+                "callbackDuplicateRate",
+                "latencyJitterMs",
+                "revokeTokensEvery"
+            ]
+        );
+    }
+
+    #[test]
     fn rates_must_not_sum_over_one() {
         assert!(Knobs::default()
             .patched(&map(json!({"rate429": 0.6, "rate503": 0.6})))
@@ -272,10 +362,15 @@ mod tests {
             "callbackDrop",
             "callbackDelayMs",
             "callbackDuplicate",
+            "callbackDropRate",
+            "callbackDuplicateRate",
+            "callbackDelayRate",
+            "latencyJitterMs",
+            "revokeTokensEvery",
             "seed",
         ] {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }
-        assert_eq!(keys.len(), 10);
+        assert_eq!(keys.len(), 15);
     }
 }

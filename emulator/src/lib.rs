@@ -159,6 +159,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/_emulator/revoke-tokens", post(control::revoke_tokens))
         .route("/_emulator/stats", get(control::stats))
         .route("/_emulator/reset", post(control::reset))
+        .route("/_emulator/invocations", get(control::invocations))
         .route(
             "/_emulator/invocations/{invoke_id}",
             get(control::invocation),

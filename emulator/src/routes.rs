@@ -23,7 +23,8 @@ use crate::invocations::{
 use crate::state::{AppState, Scopes, SCOPE_EXECUTE, SCOPE_READ};
 use crate::stats::Route;
 
-/// What every `/api` request goes through, in order: it is counted, delayed by `latencyMs`,
+/// What every `/api` request goes through, in order: it is counted (every `revokeTokensEvery`-th
+/// revokes the tokens), delayed by `latencyMs` and `latencyJitterMs`,
 /// possibly answered with an injected fault, then authenticated.
 pub(crate) async fn gate(
     state: &AppState,
@@ -33,7 +34,8 @@ pub(crate) async fn gate(
 ) -> Result<Scopes, ApiError> {
     state.stats.count(route, action_id);
     let knobs = state.knobs();
-    faults::delay(&knobs).await;
+    state.count_api_request(&knobs);
+    faults::delay(state, &knobs).await;
     if let Some(fault) = faults::inject(state, &knobs) {
         return Err(fault);
     }
@@ -503,7 +505,7 @@ async fn cancel_inner(
 pub async fn fallback(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     let path = uri.path();
     if path.starts_with("/api/") || path.starts_with("/oauth2/") {
-        faults::delay(&state.knobs()).await;
+        faults::delay(&state, &state.knobs()).await;
     }
     ApiError::not_found(format!("no route for {path}")).into_response()
 }

@@ -99,6 +99,8 @@ pub struct AppState {
     token_generation: AtomicU64,
     invocations: Mutex<InvocationStore>,
     rate_limited_seen: AtomicU64,
+    /// `/api` requests since the start (or the last reset), for `revokeTokensEvery`.
+    api_requests: AtomicU64,
     epoch: AtomicU64,
 }
 
@@ -126,6 +128,7 @@ impl AppState {
             token_generation: AtomicU64::new(0),
             invocations: Mutex::new(InvocationStore::default()),
             rate_limited_seen: AtomicU64::new(0),
+            api_requests: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
             settings,
         }
@@ -210,6 +213,15 @@ impl AppState {
             .count()
     }
 
+    /// Counts one `/api` request; every `revokeTokensEvery`-th one revokes every token first
+    /// (so it is answered 401 itself, like any request racing a revocation).
+    pub fn count_api_request(&self, knobs: &Knobs) {
+        let number = self.api_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        if knobs.revoke_tokens_every > 0 && number.is_multiple_of(knobs.revoke_tokens_every) {
+            self.revoke_tokens();
+        }
+    }
+
     /// Counts an invoke of a `rate-limited` action; returns its 1-based number.
     pub fn next_rate_limited(&self) -> u64 {
         self.rate_limited_seen.fetch_add(1, Ordering::SeqCst) + 1
@@ -240,6 +252,7 @@ impl AppState {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+        self.api_requests.store(0, Ordering::SeqCst);
         self.invocations().clear();
         self.stats.clear();
     }

@@ -75,34 +75,56 @@ impl Route<'_> {
     }
 }
 
+/// The route a path names, whatever the method.
+fn matched<'a>(segments: &[&'a str]) -> Option<Route<'a>> {
+    Some(match segments {
+        [""] => Route::Home,
+        ["openapi.json"] => Route::OpenApi,
+        ["admin", ..] => Route::Console,
+        ["healthz"] => Route::Health,
+        ["v1", "actions"] => Route::Actions,
+        ["v1", "actions", id] => Route::Definition(id),
+        ["v1", "actions", id, "validate"] => Route::Validate(id),
+        ["v1", "actions", id, "invoke"] => Route::Invoke(id),
+        ["v1", "invocations"] => Route::History,
+        ["v1", "invocations", id] => Route::Invocation(id),
+        ["v1", "callbacks", id, token] => Route::Callback(id, token),
+        _ => return None,
+    })
+}
+
+/// Whether a route is read with GET (and HEAD); the others take POST.
+fn is_read(route: &Route<'_>) -> bool {
+    matches!(
+        route,
+        Route::Home | Route::OpenApi | Route::Console | Route::Health | Route::Actions | Route::Definition(_) | Route::History | Route::Invocation(_)
+    )
+}
+
+/// The methods a route answers (`Allow`).
+fn allowed_methods(route: &Route<'_>) -> &'static str {
+    if is_read(route) {
+        "GET, HEAD, OPTIONS"
+    } else {
+        "POST, OPTIONS"
+    }
+}
+
 /// The route for a path and method: `Err(404)` for unknown paths, `Err(405)` for a known path
-/// with another method.
-fn route<'a>(method: &Method, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
-    let get = matches!(method, Method::Get | Method::Head);
-    let post = matches!(method, Method::Post);
-    let (route, allowed) = match segments {
-        [""] => (Route::Home, get),
-        ["openapi.json"] => (Route::OpenApi, get),
-        ["admin", ..] => (Route::Console, get),
-        ["healthz"] => (Route::Health, get),
-        ["v1", "actions"] => (Route::Actions, get),
-        ["v1", "actions", id] => (Route::Definition(id), get),
-        ["v1", "actions", id, "validate"] => (Route::Validate(id), post),
-        ["v1", "actions", id, "invoke"] => (Route::Invoke(id), post),
-        ["v1", "invocations"] => (Route::History, get),
-        ["v1", "invocations", id] => (Route::Invocation(id), get),
-        ["v1", "callbacks", id, token] => (Route::Callback(id, token), post),
-        _ => return Err(ApiError::not_found("no such route")),
+/// with another method. `method_name` is the method as sent: worker's `Method` reads every method
+/// it does not know (PROPFIND, FOO...) as GET, which must not be served as one.
+fn route<'a>(method: &Method, method_name: &str, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
+    let route = matched(segments).ok_or_else(|| ApiError::not_found("no such route"))?;
+    let allow = allowed_methods(&route);
+    let allowed = if is_read(&route) {
+        matches!(method, Method::Get | Method::Head) && method_name.eq_ignore_ascii_case(method.as_ref())
+    } else {
+        matches!(method, Method::Post)
     };
     if allowed {
         Ok(route)
     } else {
-        let allow = if matches!(route, Route::Health | Route::Definition(_) | Route::Invocation(_) | Route::History | Route::Home | Route::OpenApi | Route::Console | Route::Actions) {
-            "GET, HEAD, OPTIONS"
-        } else {
-            "POST, OPTIONS"
-        };
-        Err(ApiError::new(405, "method_not_allowed", format!("{} is not allowed here (allowed: {allow})", method.as_ref())).with_header("allow", allow))
+        Err(ApiError::new(405, "method_not_allowed", format!("{method_name} is not allowed here (allowed: {allow})")).with_header("allow", allow))
     }
 }
 
@@ -119,10 +141,11 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     let cors_origin = settings.as_ref().ok().and_then(|s| allowed_origin(&s.allowed_origins, origin.as_deref())).map(str::to_string);
 
     let mut response = if method == Method::Options {
-        preflight(cors_origin.as_deref(), origin.is_some())
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        preflight(cors_origin.as_deref(), origin.is_some(), matched(&segments).as_ref().map(allowed_methods))
     } else {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let outcome = match route(&method, &segments) {
+        let outcome = match route(&method, &req.inner().method(), &segments) {
             Ok(route) => serve(route, &mut req, &env, &ctx, &log, &usage, settings).await,
             Err(error) => Err(error),
         };
@@ -167,12 +190,14 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
 }
 
 /// `OPTIONS`: a preflight from an allowed origin gets the CORS headers; one from another origin
-/// gets 403 without them; a plain `OPTIONS` gets the methods.
-fn preflight(cors_origin: Option<&str>, has_origin: bool) -> Response {
-    match (cors_origin, has_origin) {
-        (Some(origin), _) => empty_response(204, &cors_headers(origin, true)),
-        (None, true) => ApiError::new(403, "forbidden", "this origin is not allowed").into_response(),
-        (None, false) => empty_response(204, &[("allow", "GET, HEAD, POST, OPTIONS".to_string())]),
+/// gets 403 without them; a plain `OPTIONS` gets the route's methods (`allow`), or 404 for a path
+/// that is no route.
+fn preflight(cors_origin: Option<&str>, has_origin: bool, allow: Option<&str>) -> Response {
+    match (cors_origin, has_origin, allow) {
+        (Some(origin), _, _) => empty_response(204, &cors_headers(origin, true)),
+        (None, true, _) => ApiError::new(403, "forbidden", "this origin is not allowed").into_response(),
+        (None, false, Some(allow)) => empty_response(204, &[("allow", allow.to_string())]),
+        (None, false, None) => ApiError::not_found("no such route").into_response(),
     }
 }
 

@@ -62,15 +62,16 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
  * @param {string} name
  * @param {string} cmd
  * @param {string[]} args
- * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [options]
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string, onOutput?: (text: string) => void }} [options]
  */
-function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT } = {}) {
+function spawnGroup(name, cmd, args, { env = BASE_ENV, cwd = ROOT, onOutput } = {}) {
   const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   let output = "";
   const onData = (chunk) => {
     const text = chunk.toString();
     output = (output + text).slice(-(1 << 20));
+    onOutput?.(text);
     if (VERBOSE) process.stderr.write(text.replace(/^/gm, `[${name}] `));
   };
   child.stdout.on("data", onData);
@@ -200,18 +201,26 @@ export function buildWorker() {
   return workerBuild;
 }
 
+let workerCount = 0;
+
 /**
  * wrangler.toml without its [build] section and with an absolute `main` (and [assets] directory), written to `dir`: the
  * harness builds once per test process, and wrangler must not rebuild (its watch_dir is src/,
  * which other work may touch while the tests run) nor restart the Worker mid-test.
+ *
+ * Each Worker gets a name of its own (`name`): `wrangler dev` instances find each other's Durable
+ * Object classes by Worker name through a registry shared by every `wrangler dev` on the machine,
+ * so a second instance bound to "cxone-data-actions" would reach whichever Worker of that name
+ * another checkout or test happens to be running (with its own storage and upstream).
  */
 function testConfig(dir, main, instanceOf, root = ROOT) {
   const path = join(dir, "wrangler.toml");
+  const name = `${main ? "e2e-baseline" : "cxone-data-actions-e2e"}-${process.pid}-${++workerCount}`;
   if (main) {
     // Another script (a benchmark's baseline): only what wrangler needs to serve it.
     const date = readFileSync(join(ROOT, "wrangler.toml"), "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
-    writeFileSync(path, `name = "e2e-baseline"\nmain = ${JSON.stringify(main)}\ncompatibility_date = "${date}"\n`);
-    return path;
+    writeFileSync(path, `name = "${name}"\nmain = ${JSON.stringify(main)}\ncompatibility_date = "${date}"\n`);
+    return { path, name };
   }
   const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
   const out = [];
@@ -229,10 +238,10 @@ function testConfig(dir, main, instanceOf, root = ROOT) {
       continue;
     }
     let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(root, "build/index.js"))}`);
-    if (instanceOf && !named && /^name\s*=/.test(outLine)) {
+    if (!named && /^name\s*=/.test(outLine)) {
       // The Worker's own name (the first `name`; later ones name bindings).
       named = true;
-      outLine = `name = ${JSON.stringify(`${instanceOf}-instance-${Date.now()}`)}`;
+      outLine = `name = ${JSON.stringify(name)}`;
     }
     if (instanceOf) {
       outLine = outLine.replace(/^class_name\s*=\s*"Invocation"\s*$/, `class_name = "Invocation"\nscript_name = ${JSON.stringify(instanceOf)}`);
@@ -240,7 +249,7 @@ function testConfig(dir, main, instanceOf, root = ROOT) {
     out.push(outLine);
   }
   writeFileSync(path, out.join("\n"));
-  return path;
+  return { path, name };
 }
 
 function dotenvLine(key, value) {
@@ -270,18 +279,20 @@ function dotenvLine(key, value) {
  *   (benchmark baselines); it must answer GET /healthz.
  * - `root`: serve the Worker built in another checkout of this project (its wrangler.toml and
  *   build/, built beforehand), e.g. an earlier commit for a before/after benchmark.
- * - `instanceOf`: the name of a Worker already running under `wrangler dev` (wrangler.toml's
- *   `name`, "cxone-data-actions"): this one is a second instance of it, in its own workerd
+ * - `instanceOf`: the `name` of a Worker this harness started (`(await startWorker()).name`;
+ *   every Worker it starts has a name of its own): this one is a second instance of it, in its own workerd
  *   process, binding the first one's Durable Object class through the local dev registry
  *   (`script_name`); give it the first one's `persistTo` to share its KV too.
+ * - `onOutput`: called with every chunk of wrangler's output as it arrives (all of it, where
+ *   `output()` keeps the last MiB), e.g. to read every log line of a long run.
  *
- * Resolves to `{ url, port, stop(), output(), kvPut(key, value) }` once GET /healthz answers.
+ * Resolves to `{ url, port, name, stop(), output(), kvGet(key), kvPut(key, value) }` once GET /healthz answers.
  * The Worker is built once per test process (buildWorker) and served from a copy of
  * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
  *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string,
- *           instanceOf?: string, root?: string }} [options]
- * @returns {Promise<Started & { kvPut: (key: string, value: string) => Promise<void> }>}
+ *           instanceOf?: string, root?: string, onOutput?: (text: string) => void }} [options]
+ * @returns {Promise<Started & { name: string, kvGet: (key: string) => Promise<string>, kvPut: (key: string, value: string) => Promise<void> }>}
  */
 export async function startWorker({
   vars = {},
@@ -293,6 +304,7 @@ export async function startWorker({
   main,
   instanceOf,
   root,
+  onOutput,
 } = {}) {
   if (!main && !root) await buildWorker();
   port ??= await freePort();
@@ -306,7 +318,7 @@ export async function startWorker({
   };
   writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => dotenvLine(k, v)).join("\n") + "\n");
 
-  const config = testConfig(tmp, main, instanceOf, root);
+  const { path: config, name } = testConfig(tmp, main, instanceOf, root);
   const state = persistTo ?? join(tmp, "state");
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
@@ -326,6 +338,7 @@ export async function startWorker({
 
   const proc = spawnGroup("wrangler", process.execPath, args, {
     env: { ...BASE_ENV, WRANGLER_LOG_PATH: join(tmp, "logs") },
+    onOutput,
   });
   const stop = async () => {
     await proc.stop();
@@ -358,8 +371,18 @@ export async function startWorker({
   return {
     url,
     port,
+    /** This Worker's name (unique per start): pass it as `instanceOf` to start a second instance. */
+    name,
     stop,
     output: proc.output,
+    /** The value under `key` in this Worker's local KV namespace (wrangler kv key get). */
+    async kvGet(key) {
+      return run("wrangler-kv", process.execPath, [
+        join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+        "kv", "key", "get", key,
+        "--binding", "DATA_ACTIONS_KV", "--local", "--persist-to", state, "--config", config, "--text",
+      ], { env: { ...BASE_ENV, WRANGLER_LOG_PATH: join(tmp, "logs") } });
+    },
     /** Writes `value` under `key` in this Worker's local KV namespace (wrangler kv key put). */
     async kvPut(key, value) {
       await run("wrangler-kv", process.execPath, [

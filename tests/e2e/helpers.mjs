@@ -53,6 +53,8 @@ export function emulatorControl(emu) {
     config: (knobs) => json("POST", "/_emulator/config", knobs),
     revokeTokens: () => json("POST", "/_emulator/revoke-tokens"),
     invocation: (invokeId) => json("GET", `/_emulator/invocations/${invokeId}`),
+    /** Every invocation the emulator ran: `{count, invocations: [{invokeId, actionId, status, inputs, ...}]}`. */
+    invocationList: () => json("GET", "/_emulator/invocations"),
   };
 }
 

@@ -29,7 +29,7 @@ before(async () => {
   // the record (and whose KV may not show it yet) receives them.
   const vars = { CXONE_BASE_URL: emu.url, PUBLIC_URL: `http://127.0.0.1:${portB}` };
   a = await startWorker({ vars, persistTo: state });
-  b = await startWorker({ vars, persistTo: state, port: portB, instanceOf: "cxone-data-actions" });
+  b = await startWorker({ vars, persistTo: state, port: portB, instanceOf: a.name });
   callA = await contractClient(a.url);
   callB = await contractClient(b.url);
   control = emulatorControl(emu);

@@ -443,3 +443,154 @@ async fn sync_failures_call_back_with_errors() {
         .as_str()
         .is_some_and(|id| id.starts_with("inv_")));
 }
+
+/// Sends `n` sync invokes that ask for a callback to `url`; returns their invokeIds.
+async fn invoke_with_callbacks(emu: &Emu, token: &str, url: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let answer: Value = emu
+            .invoke(
+                "lookup-customer",
+                token,
+                callback_body(json!({"customerId": format!("C{i}")}), url),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        ids.push(answer["invokeId"].as_str().expect("invokeId").to_owned());
+    }
+    ids
+}
+
+/// Waits until every one of `ids` has left the `pending` delivery state (or 10 s pass).
+async fn settled_states(emu: &Emu, ids: &[String], allow_pending: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut states = Vec::with_capacity(ids.len());
+        for id in ids {
+            states.push(
+                emu.view(id).await["callback"]["state"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            );
+        }
+        let pending = states.iter().filter(|s| *s == "pending").count();
+        if pending <= allow_pending || Instant::now() > deadline {
+            return states;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_share_of_callbacks_is_dropped_reproducibly() {
+    let emu = Emu::start().await;
+    let receiver = Receiver::start().await;
+    let token = emu.token().await;
+    emu.configure(json!({"callbackDropRate": 0.5, "seed": 11}))
+        .await;
+    let ids = invoke_with_callbacks(&emu, &token, &receiver.url, 40).await;
+    let states = settled_states(&emu, &ids, 0).await;
+    let dropped = states.iter().filter(|s| *s == "dropped").count();
+    let delivered = states.iter().filter(|s| *s == "delivered").count();
+    assert_eq!(dropped + delivered, 40, "{states:?}");
+    assert!(
+        (8..=32).contains(&dropped),
+        "about half dropped: {states:?}"
+    );
+    let stats = emu.stats().await;
+    assert_eq!(stats["callbacks"]["dropped"], dropped as u64);
+    assert_eq!(stats["callbacks"]["delivered"], delivered as u64);
+
+    // The same seed drops the same ones again.
+    emu.configure(json!({"seed": 11})).await;
+    let again = invoke_with_callbacks(&emu, &token, &receiver.url, 40).await;
+    assert_eq!(settled_states(&emu, &again, 0).await, states);
+
+    // `callbackDrop` still drops every one, whatever the share.
+    emu.configure(json!({"callbackDrop": true, "callbackDropRate": 0.0}))
+        .await;
+    let all = invoke_with_callbacks(&emu, &token, &receiver.url, 5).await;
+    assert!(settled_states(&emu, &all, 0)
+        .await
+        .iter()
+        .all(|s| s == "dropped"));
+}
+
+#[tokio::test]
+async fn a_share_of_callbacks_is_sent_twice() {
+    let emu = signed_emu(SECRET).await;
+    let mut receiver = Receiver::start().await;
+    let token = emu.token().await;
+    emu.configure(json!({"callbackDuplicateRate": 0.5, "seed": 5}))
+        .await;
+    let ids = invoke_with_callbacks(&emu, &token, &receiver.url, 40).await;
+    settled_states(&emu, &ids, 0).await;
+    let mut twice = 0;
+    for id in &ids {
+        let attempts = emu.view(id).await["callback"]["attempts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let duplicates = attempts.iter().filter(|a| a["duplicate"] == true).count();
+        assert!(
+            attempts.len() == 1 + duplicates && duplicates <= 1,
+            "{attempts:?}"
+        );
+        twice += duplicates;
+    }
+    assert!((8..=32).contains(&twice), "about half sent twice: {twice}");
+    let stats = emu.stats().await;
+    assert_eq!(stats["callbacks"]["duplicated"], twice as u64);
+    assert_eq!(stats["callbacks"]["delivered"], (40 + twice) as u64);
+    let mut received = 0;
+    while let Some(callback) = receiver.next(Duration::from_millis(300)).await {
+        verify(&callback, &whsec_key());
+        received += 1;
+    }
+    assert_eq!(received, 40 + twice);
+}
+
+#[tokio::test]
+async fn a_share_of_callbacks_is_delayed() {
+    let emu = Emu::start().await;
+    let receiver = Receiver::start().await;
+    let token = emu.token().await;
+    // A delay far longer than the test: the delayed ones are still pending (with no attempt)
+    // once the others are delivered.
+    emu.configure(json!({"callbackDelayRate": 0.5, "callbackDelayMs": 600_000, "seed": 3}))
+        .await;
+    let ids = invoke_with_callbacks(&emu, &token, &receiver.url, 40).await;
+    // Until the count of deliveries stops moving.
+    let mut delivered = u64::MAX;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = emu.stats().await["callbacks"]["delivered"]
+            .as_u64()
+            .unwrap_or(0);
+        if now == delivered || Instant::now() > deadline {
+            break;
+        }
+        delivered = now;
+    }
+    let states = settled_states(&emu, &ids, 40).await;
+    let pending = states.iter().filter(|s| *s == "pending").count();
+    assert_eq!(pending as u64 + delivered, 40, "{states:?}");
+    assert!(
+        (8..=32).contains(&pending),
+        "about half delayed: {states:?}"
+    );
+    for id in &ids {
+        let view = emu.view(id).await;
+        if view["callback"]["state"] == "pending" {
+            assert_eq!(
+                view["callback"]["attempts"],
+                json!([]),
+                "a delayed one is not sent yet"
+            );
+        }
+    }
+}

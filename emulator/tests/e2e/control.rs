@@ -252,3 +252,56 @@ async fn custom_catalogue_actions_follow_their_script() {
         200
     );
 }
+
+#[tokio::test]
+async fn invocations_are_listed_oldest_first_with_their_inputs() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    assert_eq!(
+        emu.control(Method::GET, "/_emulator/invocations").await,
+        json!({"count": 0, "invocations": []})
+    );
+    let sync: Value = emu
+        .invoke(
+            "lookup-customer",
+            &token,
+            json!({"inputs": {"customerId": "L-1"}}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let running = emu
+        .start_async(
+            "never-finishes",
+            &token,
+            json!({"inputs": {"reportName": "L-2"}, "context": {"who": "t"}}),
+        )
+        .await;
+    // Refused invokes (422) are not invocations.
+    emu.invoke("lookup-customer", &token, json!({"inputs": {}}))
+        .await;
+    let list = emu.control(Method::GET, "/_emulator/invocations").await;
+    assert_eq!(list["count"], 2);
+    let entries = list["invocations"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries[0]["invokeId"], sync["invokeId"]);
+    assert_eq!(entries[0]["actionId"], "lookup-customer");
+    assert_eq!(entries[0]["status"], "completed");
+    assert_eq!(entries[0]["inputs"], json!({"customerId": "L-1"}));
+    assert_eq!(entries[0]["outputs"], sync["outputs"]);
+    assert_eq!(entries[1]["invokeId"], running.as_str());
+    assert!(
+        ["queued", "running"].contains(&entries[1]["status"].as_str().unwrap_or("")),
+        "{}",
+        entries[1]
+    );
+    assert_eq!(entries[1]["mode"], "async");
+    assert_eq!(entries[1]["context"], json!({"who": "t"}));
+    assert_eq!(entries[1]["outputs"], Value::Null);
+
+    emu.control(Method::POST, "/_emulator/reset").await;
+    assert_eq!(
+        emu.control(Method::GET, "/_emulator/invocations").await["count"],
+        0
+    );
+}

@@ -183,7 +183,8 @@ async fn config_is_merged_and_validated() {
         json!({
             "latencyMs": 0, "rate429": 0.0, "rate503": 0.0, "retryAfterSecs": 1, "tokenLifetimeSecs": 3600,
             "rateLimitedFirst": 2, "callbackDrop": false, "callbackDelayMs": 0, "callbackDuplicate": false,
-            "seed": null,
+            "callbackDropRate": 0.0, "callbackDuplicateRate": 0.0, "callbackDelayRate": 1.0,
+            "latencyJitterMs": 0, "revokeTokensEvery": 0, "seed": null,
         })
     );
     let response = emu
@@ -207,6 +208,10 @@ async fn config_is_merged_and_validated() {
         (json!({"seed": "abc"}), vec!["seed"]),
         (json!({"retryAfterSecs": -1}), vec!["retryAfterSecs"]),
         (json!({"tokenLifetimeSecs": 1.5}), vec!["tokenLifetimeSecs"]),
+        (
+            json!({"callbackDropRate": 2, "latencyJitterMs": -5}),
+            vec!["callbackDropRate", "latencyJitterMs"],
+        ),
     ];
     for (patch, fields) in bad {
         let response = emu.set_config(patch.clone()).await;
@@ -241,4 +246,69 @@ async fn config_is_merged_and_validated() {
     }
     // Nothing changed by the rejected patches.
     assert_eq!(emu.control(Method::GET, "/_emulator/config").await, merged);
+}
+
+#[tokio::test]
+async fn latency_jitter_draws_from_the_seeded_rng() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    emu.configure(json!({"rate429": 0.5, "seed": 42, "retryAfterSecs": 7}))
+        .await;
+    let plain = pattern(&emu, &token, 30).await;
+    // The jitter is drawn from the same RNG: the fault pattern moves, and is reproducible.
+    emu.configure(json!({"latencyJitterMs": 5, "seed": 42}))
+        .await;
+    let jittered = pattern(&emu, &token, 30).await;
+    assert_ne!(jittered, plain);
+    emu.configure(json!({"seed": 42})).await;
+    assert_eq!(pattern(&emu, &token, 30).await, jittered);
+    let config = emu.control(Method::GET, "/_emulator/config").await;
+    assert_eq!(config["latencyJitterMs"], 5);
+}
+
+#[tokio::test]
+async fn tokens_are_revoked_every_n_api_requests() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    emu.configure(json!({"revokeTokensEvery": 3})).await;
+    let first: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            statuses.push(
+                emu.definition("lookup-customer", &token)
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        statuses
+    };
+    assert_eq!(
+        first,
+        [200, 200, 401],
+        "the third request revokes the token it carries"
+    );
+    let refused = emu.definition("lookup-customer", &token).await;
+    assert_eq!(refused.status(), 401);
+    let body: Value = refused.json().await.expect("json");
+    assert!(body.to_string().contains("revoked"), "{body}");
+    // A new token lives until the next multiple of 3 (request 6).
+    let fresh = emu.token().await;
+    let statuses: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            statuses.push(
+                emu.definition("lookup-customer", &fresh)
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        statuses
+    };
+    assert_eq!(statuses, [200, 401, 401]);
+    // The token endpoint does not count.
+    emu.configure(json!({"revokeTokensEvery": 0})).await;
+    let last = emu.token().await;
+    assert_eq!(emu.definition("lookup-customer", &last).await.status(), 200);
 }

@@ -173,13 +173,20 @@ pub fn wants_callback(definition: &ActionDefinition) -> bool {
     definition.extra.get("mode").and_then(Value::as_str) != Some("sync")
 }
 
-/// A request path fit for logs: the callback capability token is replaced by `***`.
+/// A request path fit for logs: the callback capability token is replaced by `***`. A path that
+/// names `callbacks` in any other shape (`/v1//callbacks/...`, `/x/v1/callbacks/...`, another
+/// case, an encoded slash) may carry a token too: everything after `callbacks` is replaced.
 pub fn redact_path(path: &str) -> String {
     let mut segments: Vec<&str> = path.split('/').collect();
     if let ["", "v1", "callbacks", _, token, ..] = segments.as_mut_slice() {
         *token = "***";
+        return segments.join("/");
     }
-    segments.join("/")
+    const MARK: &str = "callbacks";
+    match path.to_ascii_lowercase().find(MARK).and_then(|at| path.get(..at + MARK.len())) {
+        Some(kept) => format!("{kept}***"),
+        None => path.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +251,16 @@ mod tests {
         assert_eq!(redact_path("/v1/callbacks/dai_1/secret-token"), "/v1/callbacks/dai_1/***");
         assert_eq!(redact_path("/v1/callbacks/dai_1/secret-token/x"), "/v1/callbacks/dai_1/***/x");
         assert_eq!(redact_path("/v1/actions/a/invoke"), "/v1/actions/a/invoke");
+        // Other shapes that could carry a real token (found by the attack suite).
+        for (path, logged) in [
+            ("/v1//callbacks/dai_1/secret-token", "/v1//callbacks***"),
+            ("/x/v1/callbacks/dai_1/secret-token", "/x/v1/callbacks***"),
+            ("/V1/Callbacks/dai_1/secret-token", "/V1/Callbacks***"),
+            ("/v1/callbacks%2Fdai_1%2Fsecret-token", "/v1/callbacks***"),
+            ("/v1/callbacks/dai_1", "/v1/callbacks***"),
+        ] {
+            assert_eq!(redact_path(path), logged, "{path}");
+        }
     }
 
     #[test]
