@@ -373,6 +373,8 @@ describe("callbacks", () => {
 
 describe("callers", () => {
   const routes = [
+    ["GET", "/v1/actions"],
+    ["GET", "/v1/invocations"],
     ["GET", "/v1/actions/lookup-customer"],
     ["POST", "/v1/actions/lookup-customer/validate"],
     ["POST", "/v1/actions/lookup-customer/invoke"],
@@ -562,6 +564,10 @@ describe("callers", () => {
   test("every method a route does not allow is 405 (or refused by workerd), and changes nothing", async () => {
     const before = await control.stats();
     const table = [
+      ["/", ["GET", "HEAD"]],
+      ["/openapi.json", ["GET", "HEAD"]],
+      ["/v1/actions", ["GET", "HEAD"]],
+      ["/v1/invocations", ["GET", "HEAD"]],
       ["/healthz", ["GET", "HEAD"]],
       ["/v1/actions/lookup-customer", ["GET", "HEAD"]],
       ["/v1/actions/lookup-customer/validate", ["POST"]],

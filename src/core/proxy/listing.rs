@@ -52,8 +52,9 @@ fn present(value: Option<&str>) -> Option<&str> {
 }
 
 /// Reads the history's query parameters: `limit` as [`parse_limit`], a `cursor` of at most
-/// [`MAX_CURSOR_LEN`] characters, an `actionId` that is an action id, a `status` that is a record
-/// status (`pending`, `completed`, `failed`, `cancelled`, `timed_out`). Empty values are absent.
+/// [`MAX_CURSOR_LEN`] characters (empty: the first page), an `actionId` that is an action id, a
+/// `status` that is a record status (`pending`, `completed`, `failed`, `cancelled`, `timed_out`);
+/// an empty filter is refused (it is a mistake, not "any").
 pub fn parse_invocation_query(
     limit: Option<&str>,
     cursor: Option<&str>,
@@ -66,20 +67,20 @@ pub fn parse_invocation_query(
         }
         other => other.map(str::to_string),
     };
-    let action_id = match present(action_id) {
+    let action_id = match action_id {
         Some(id) => {
             check_action_id(id).map_err(|_| bad("`actionId` must be an action id (1 to 128 letters, digits, '_', '.' or '-')"))?;
             Some(id.to_string())
         }
         None => None,
     };
-    let status = match present(status) {
+    let status = match status {
         Some(text) => Some(serde_json::from_value::<RecordStatus>(Value::String(text.to_string())).map_err(|_| {
             bad("`status` must be one of pending, completed, failed, cancelled, timed_out")
         })?),
         None => None,
     };
-    Ok(InvocationQuery { limit: parse_limit(present(limit))?, cursor, action_id, status })
+    Ok(InvocationQuery { limit: parse_limit(limit)?, cursor, action_id, status })
 }
 
 /// KV list calls one history request may make while filtering (a page with few matches is
@@ -209,7 +210,10 @@ mod tests {
             some,
             InvocationQuery { limit: 10, cursor: Some("c1".into()), action_id: Some("export-report".into()), status: Some(RecordStatus::TimedOut) }
         );
-        assert_eq!(parse_invocation_query(Some(""), Some(""), Some(""), Some("")).unwrap(), all, "empty values are absent");
+        assert_eq!(parse_invocation_query(None, Some(""), None, None).unwrap(), all, "an empty cursor is the first page");
+        assert!(parse_invocation_query(Some(""), None, None, None).is_err(), "an empty limit is refused");
+        assert!(parse_invocation_query(None, None, Some(""), None).is_err(), "an empty filter is refused");
+        assert!(parse_invocation_query(None, None, None, Some("")).is_err());
         for (limit, cursor, action, status) in [
             (Some("0"), None, None, None),
             (None, Some("x".repeat(MAX_CURSOR_LEN + 1)), None, None),
