@@ -1,15 +1,34 @@
 //! Logs as JSON lines on `console.log`, each with the request id. Callers pass only values that
 //! are safe to log: paths go through `redact_path`, and no secret, token, capability token or API
 //! key is ever handed in.
+//!
+//! A request writes one line, its access line (each `console.log` costs far more than building
+//! the line: see BENCHMARKS.md); lines are written from a microtask, off the wasm stack
+//! (`log.js`). Work a request does after its answer (`waitUntil`, e.g. the sync
+//! path's KV copy) is handed to [`Log::after_answer`]; the access line is then written when that
+//! work is done, so its `usage` counts it too.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
+
+#[wasm_bindgen(module = "/src/worker/log.js")]
+extern "C" {
+    /// `console.log` (0), `console.warn` (1) or `console.error` (2) of `line`, from a microtask.
+    #[wasm_bindgen(js_name = writeLine)]
+    fn write_line(level: u8, line: &str);
+}
+
+/// Work to run after the answer.
+pub type AfterAnswer = Pin<Box<dyn Future<Output = ()>>>;
 
 /// A logger bound to one request (or one alarm).
 #[derive(Clone)]
@@ -17,12 +36,25 @@ pub struct Log {
     request_id: Rc<str>,
     /// Fields for the request's access line (set by the handlers, e.g. the invocation id).
     annotations: Rc<RefCell<Map<String, Value>>>,
+    /// Work the request does after its answer, before its access line.
+    after_answer: Rc<RefCell<Vec<AfterAnswer>>>,
 }
 
 impl Log {
     /// A logger for `request_id`.
     pub fn new(request_id: &str) -> Self {
-        Log { request_id: Rc::from(request_id), annotations: Rc::default() }
+        Log { request_id: Rc::from(request_id), annotations: Rc::default(), after_answer: Rc::default() }
+    }
+
+    /// Runs `work` after the request is answered (the dispatcher hands it to `waitUntil`); the
+    /// access line is written once it is done.
+    pub fn after_answer(&self, work: impl Future<Output = ()> + 'static) {
+        self.after_answer.borrow_mut().push(Box::pin(work));
+    }
+
+    /// The work handed to [`Log::after_answer`] so far.
+    pub fn take_after_answer(&self) -> Vec<AfterAnswer> {
+        std::mem::take(&mut *self.after_answer.borrow_mut())
     }
 
     /// The request id.
@@ -42,17 +74,17 @@ impl Log {
 
     /// An informational line; `fields` (a JSON object) are added to it.
     pub fn info(&self, message: &str, fields: Value) {
-        worker::console_log!("{}", self.line("info", message, fields));
+        write_line(0, &self.line("info", message, fields));
     }
 
     /// A warning line.
     pub fn warn(&self, message: &str, fields: Value) {
-        worker::console_warn!("{}", self.line("warn", message, fields));
+        write_line(1, &self.line("warn", message, fields));
     }
 
     /// An error line.
     pub fn error(&self, message: &str, fields: Value) {
-        worker::console_error!("{}", self.line("error", message, fields));
+        write_line(2, &self.line("error", message, fields));
     }
 
     fn line(&self, level: &str, message: &str, fields: Value) -> String {
