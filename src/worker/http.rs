@@ -146,10 +146,15 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-/// A query parameter (the first of that name).
+/// A query parameter (the first of that name), decoded as `application/x-www-form-urlencoded`
+/// (what `URL.searchParams` does). The URL workerd hands over is already serialized, so its query
+/// is what follows the first `?`, up to a `#`; it is not parsed again (the `url` crate and its IDNA
+/// tables were a fifth of the Worker's size for this one use).
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    let url = req.url().ok()?;
-    url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+    let url = req.inner().url();
+    let query = url.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
 /// The body, at most [`MAX_BODY_BYTES`]: 413 beyond, checked against `Content-Length` before

@@ -1,13 +1,21 @@
 //! Typed access to the `DATA_ACTIONS_KV` namespace, counting every operation in the request's
 //! [`Usage`]. KV allows one write per second per key: a failed write is tried once more after a
 //! second.
+//!
+//! The namespace's `get` and `put` are bound directly (wasm-bindgen methods on the binding object)
+//! rather than through the `worker` crate's KvStore, which looks up four functions on every
+//! construction and builds put options through serde-wasm-bindgen: one crossing per operation
+//! here, and the options are one JSON text parsed on the JS side.
 
 use std::rc::Rc;
 
+use js_sys::{Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
-use worker::kv::KvStore;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use super::usage::Usage;
@@ -22,23 +30,50 @@ const MIN_TTL_S: u64 = 60;
 #[derive(Debug, Clone)]
 pub struct StorageError(pub String);
 
+#[wasm_bindgen]
+extern "C" {
+    /// A KV namespace binding.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    #[derive(Clone)]
+    type KvNamespace;
+
+    /// `get(key)`: the value as text, or null.
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    /// `put(key, value, options)`.
+    #[wasm_bindgen(method, catch)]
+    fn put(this: &KvNamespace, key: &str, value: &str, options: &JsValue) -> Result<Promise, JsValue>;
+}
+
 /// The namespace.
 #[derive(Clone)]
 pub struct Kv {
-    store: KvStore,
+    store: KvNamespace,
     usage: Rc<Usage>,
+}
+
+/// A JS error's message (KV errors name no value).
+fn message(error: &JsValue) -> String {
+    error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| String::from(e.message()))
 }
 
 impl Kv {
     /// The bound namespace; operations are counted in `usage`.
     pub fn from_env(env: &Env, usage: Rc<Usage>) -> Result<Kv, StorageError> {
-        env.kv(KV_BINDING).map(|store| Kv { store, usage }).map_err(|_| StorageError(format!("{KV_BINDING} is not bound")))
+        let binding = Reflect::get(env.as_ref(), &JsValue::from_str(KV_BINDING)).unwrap_or(JsValue::UNDEFINED);
+        if !binding.is_object() {
+            return Err(StorageError(format!("{KV_BINDING} is not bound")));
+        }
+        Ok(Kv { store: binding.unchecked_into(), usage })
     }
 
     /// A value as text.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.usage.kv_read();
-        self.store.get(key).text().await.map_err(|e| StorageError(format!("reading {key}: {e}")))
+        let pending = self.store.get(key).map_err(|e| StorageError(format!("reading {key}: {}", message(&e))))?;
+        let value = JsFuture::from(pending).await.map_err(|e| StorageError(format!("reading {key}: {}", message(&e))))?;
+        Ok(value.as_string())
     }
 
     /// A JSON value; one that does not parse as `T` is an error naming the key.
@@ -51,26 +86,24 @@ impl Kv {
 
     /// Writes `value` (expiring after `ttl_s`, at least a minute), with optional metadata.
     pub async fn put(&self, key: &str, value: &str, ttl_s: u64, metadata: Option<&Value>) -> Result<(), StorageError> {
+        let options = match metadata {
+            Some(metadata) => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S), "metadata": metadata }),
+            None => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S) }),
+        };
+        let options = JSON::parse(&options.to_string()).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
         let mut last = String::new();
         for attempt in 0..2 {
             if attempt > 0 {
                 JsRuntime::new().sleep(1_100, None).await;
             }
-            let builder = match self.store.put(key, value) {
-                Ok(builder) => builder.expiration_ttl(ttl_s.max(MIN_TTL_S)),
-                Err(e) => return Err(StorageError(format!("writing {key}: {e}"))),
-            };
-            let builder = match metadata {
-                Some(metadata) => match builder.metadata(metadata) {
-                    Ok(builder) => builder,
-                    Err(e) => return Err(StorageError(format!("writing {key}: {e}"))),
-                },
-                None => builder,
-            };
             self.usage.kv_write();
-            match builder.execute().await {
+            let outcome = match self.store.put(key, value, &options) {
+                Ok(pending) => JsFuture::from(pending).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            match outcome {
                 Ok(()) => return Ok(()),
-                Err(e) => last = e.to_string(),
+                Err(error) => last = message(&error),
             }
         }
         Err(StorageError(format!("writing {key}: {last}")))

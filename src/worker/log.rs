@@ -2,11 +2,10 @@
 //! are safe to log: paths go through `redact_path`, and no secret, token, capability token or API
 //! key is ever handed in.
 //!
-//! A request writes one line, its access line (each `console.log` costs far more than building
-//! the line: see BENCHMARKS.md); lines are written from a microtask, off the wasm stack
-//! (`log.js`). Work a request does after its answer (`waitUntil`, e.g. the sync
-//! path's KV copy) is handed to [`Log::after_answer`]; the access line is then written when that
-//! work is done, so its `usage` counts it too.
+//! A request writes one line, its access line: each `console.log` costs far more than building
+//! the line (under `wrangler dev`, about 1 ms of CPU: BENCHMARKS.md). Work a request does after
+//! its answer (`waitUntil`, e.g. the sync path's KV copy) is handed to [`Log::after_answer`]; the
+//! access line is then written when that work is done, so its `usage` counts it too.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -14,18 +13,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
-use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
-
-#[wasm_bindgen(module = "/src/worker/log.js")]
-extern "C" {
-    /// `console.log` (0), `console.warn` (1) or `console.error` (2) of `line`, from a microtask.
-    #[wasm_bindgen(js_name = writeLine)]
-    fn write_line(level: u8, line: &str);
-}
 
 /// Work to run after the answer.
 pub type AfterAnswer = Pin<Box<dyn Future<Output = ()>>>;
@@ -74,17 +65,17 @@ impl Log {
 
     /// An informational line; `fields` (a JSON object) are added to it.
     pub fn info(&self, message: &str, fields: Value) {
-        write_line(0, &self.line("info", message, fields));
+        worker::console_log!("{}", self.line("info", message, fields));
     }
 
     /// A warning line.
     pub fn warn(&self, message: &str, fields: Value) {
-        write_line(1, &self.line("warn", message, fields));
+        worker::console_warn!("{}", self.line("warn", message, fields));
     }
 
     /// An error line.
     pub fn error(&self, message: &str, fields: Value) {
-        write_line(2, &self.line("error", message, fields));
+        worker::console_error!("{}", self.line("error", message, fields));
     }
 
     fn line(&self, level: &str, message: &str, fields: Value) -> String {
