@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-bash scripts/setup.sh
+bash scripts/setup.sh --bench
 wanted=" $* "
 want() { [ "$wanted" = "  " ] || [[ "$wanted" == *" $1 "* ]]; }
 

@@ -11,14 +11,13 @@
 //!   answered upstream, the duplicate waits for it (409 with `Retry-After` past 10 s).
 //!
 //! Two paths. The **sync fast path** (an action whose definition says `sync`, no Idempotency-Key)
-//! touches no Durable Object: the Worker invokes and writes the record's KV copy after answering
-//! (`waitUntil`, through [`super::log::Log::after_answer`]);
+//! touches no Durable Object: the Worker invokes and writes the record's KV copy after answering;
 //! should the upstream accept it for later (202) after all, the record is handed to its object
 //! before the caller is answered. **Every other invoke** is made by the invocation's object
 //! ([`super::invocation_object`]), which reserves the record before calling the upstream.
 
 use serde_json::{json, Value};
-use worker::{Request, Response};
+use worker::{Context, Request, Response};
 
 use super::app::App;
 use super::http::{header, json_response, query_param, read_body, ApiError};
@@ -37,7 +36,7 @@ use crate::core::DataActionsError;
 
 /// Handles one invoke; `caller` is the API key the request was authenticated with (it scopes
 /// idempotency keys).
-pub async fn invoke(app: &App, req: &mut Request, action_id: &str, caller: &str) -> Result<Response, ApiError> {
+pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str, caller: &str) -> Result<Response, ApiError> {
     check_action_id(action_id)?;
     let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
     let idempotency = header(req, "idempotency-key");
@@ -51,7 +50,7 @@ pub async fn invoke(app: &App, req: &mut Request, action_id: &str, caller: &str)
     let context = parsed.context.unwrap_or_else(|| json!({}));
 
     if idempotency.is_none() && !wants_callback(&definition) {
-        return sync_fast_path(app, action_id, &definition, inputs, context, wait_s).await;
+        return sync_fast_path(app, ctx, action_id, &definition, inputs, context, wait_s).await;
     }
     let invocation_id = match &idempotency {
         Some(key) => idempotent_invocation_id(&idempotency_digest(caller, key)),
@@ -72,6 +71,7 @@ fn new_id() -> Result<String, ApiError> {
 /// A sync action without an Idempotency-Key: no object, one KV write after the answer.
 async fn sync_fast_path(
     app: &App,
+    ctx: &Context,
     action_id: &str,
     definition: &ActionDefinition,
     inputs: Value,
@@ -110,8 +110,11 @@ async fn sync_fast_path(
     if record.status.is_terminal() {
         let view = record.public_view();
         let app = app.clone();
-        // After the answer; the access line follows it (and counts its KV write).
-        app.log.clone().after_answer(async move {
+        // After the answer. The access line, written with the answer, counts this write; the
+        // write itself is counted on a detached tally (a retry shows only as its error line).
+        app.usage.kv_write();
+        let app = app.detached();
+        ctx.wait_until(async move {
             if let Err(error) = store::write_copy(&app, &record).await {
                 app.log.error("invoke: cannot store the record", json!({ "invocationId": record.invocation_id, "error": error.0 }));
             }

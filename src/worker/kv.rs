@@ -68,6 +68,11 @@ impl Kv {
         Ok(Kv { store: binding.unchecked_into(), usage })
     }
 
+    /// The same namespace counting on `usage`.
+    pub fn with_usage(&self, usage: Rc<Usage>) -> Kv {
+        Kv { store: self.store.clone(), usage }
+    }
+
     /// A value as text.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.usage.kv_read();

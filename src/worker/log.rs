@@ -2,14 +2,12 @@
 //! are safe to log: paths go through `redact_path`, and no secret, token, capability token or API
 //! key is ever handed in.
 //!
-//! A request writes one line, its access line: each `console.log` costs far more than building
-//! the line (under `wrangler dev`, about 1 ms of CPU: BENCHMARKS.md). Work a request does after
-//! its answer (`waitUntil`, e.g. the sync path's KV copy) is handed to [`Log::after_answer`]; the
-//! access line is then written when that work is done, so its `usage` counts it too.
+//! A request writes one line, its access line, when it is answered. Under an inspector session
+//! (`wrangler dev` always has one) a `console.log` made after the answer, while `waitUntil` work
+//! runs, costs about four times one made before it (BENCHMARKS.md), so work after the answer
+//! logs only its failures.
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
@@ -18,34 +16,18 @@ use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
 
-/// Work to run after the answer.
-pub type AfterAnswer = Pin<Box<dyn Future<Output = ()>>>;
-
 /// A logger bound to one request (or one alarm).
 #[derive(Clone)]
 pub struct Log {
     request_id: Rc<str>,
     /// Fields for the request's access line (set by the handlers, e.g. the invocation id).
     annotations: Rc<RefCell<Map<String, Value>>>,
-    /// Work the request does after its answer, before its access line.
-    after_answer: Rc<RefCell<Vec<AfterAnswer>>>,
 }
 
 impl Log {
     /// A logger for `request_id`.
     pub fn new(request_id: &str) -> Self {
-        Log { request_id: Rc::from(request_id), annotations: Rc::default(), after_answer: Rc::default() }
-    }
-
-    /// Runs `work` after the request is answered (the dispatcher hands it to `waitUntil`); the
-    /// access line is written once it is done.
-    pub fn after_answer(&self, work: impl Future<Output = ()> + 'static) {
-        self.after_answer.borrow_mut().push(Box::pin(work));
-    }
-
-    /// The work handed to [`Log::after_answer`] so far.
-    pub fn take_after_answer(&self) -> Vec<AfterAnswer> {
-        std::mem::take(&mut *self.after_answer.borrow_mut())
+        Log { request_id: Rc::from(request_id), annotations: Rc::default() }
     }
 
     /// The request id.

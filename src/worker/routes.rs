@@ -101,7 +101,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     } else {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let outcome = match route(&method, &segments) {
-            Ok(route) => serve(route, &mut req, &env, &log, &usage, settings).await,
+            Ok(route) => serve(route, &mut req, &env, &ctx, &log, &usage, settings).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -133,31 +133,15 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), log.annotations()) {
         line.extend(extra);
     }
-    let after_answer = log.take_after_answer();
-    if after_answer.is_empty() {
-        access_line(&log, line, &usage);
-    } else {
-        ctx.wait_until(async move {
-            for work in after_answer {
-                work.await;
-            }
-            access_line(&log, line, &usage);
-        });
-    }
-    response
-}
-
-/// The request's one access line, with what it cost.
-fn access_line(log: &Log, mut line: Value, usage: &Usage) {
-    let warn = line.get("status").and_then(Value::as_u64).is_some_and(|status| status >= 500);
     if let Some(line) = line.as_object_mut() {
         line.insert("usage".into(), usage.fields());
     }
-    if warn {
+    if response.status_code() >= 500 {
         log.warn("request", line);
     } else {
         log.info("request", line);
     }
+    response
 }
 
 /// `OPTIONS`: a preflight from an allowed origin gets the CORS headers; one from another origin
@@ -175,6 +159,7 @@ async fn serve(
     route: Route<'_>,
     req: &mut Request,
     env: &Env,
+    ctx: &Context,
     log: &Log,
     usage: &Rc<Usage>,
     settings: Result<ProxySettings, Vec<SettingProblem>>,
@@ -194,7 +179,7 @@ async fn serve(
         Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
         Route::Definition(id) => actions::definition(&app, id).await,
         Route::Validate(id) => actions::validate(&app, req, id).await,
-        Route::Invoke(id) => invoke::invoke(&app, req, id, &caller).await,
+        Route::Invoke(id) => invoke::invoke(&app, ctx, req, id, &caller).await,
         Route::Invocation(id) => invocations::get(&app, req, id).await,
         Route::Callback(id, token) => callbacks::handle(&app, req, id, token).await,
     }
