@@ -11,7 +11,8 @@
 // the totals. The Worker's size is printed by scripts/build-worker.sh beside it (scripts/bench.sh
 // cold).
 //   node tests/e2e/bench-cold-start.mjs     (BENCH_SAMPLES, default 7; BENCH_PEER, the peer's
-//                                            index.js, default ../shared/peers/js-worker)
+//                                            index.js, default ../shared/peers/js-worker;
+//                                            BENCH_WORKER, another build's index.js, default build/)
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -22,7 +23,7 @@ import { ROOT, startEmulator } from "./harness.mjs";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 7);
 const PEER = resolve(process.env.BENCH_PEER ?? join(ROOT, "../shared/peers/js-worker/index.js"));
-const WORKER = join(ROOT, "build/index.js");
+const WORKER = resolve(process.env.BENCH_WORKER ?? join(ROOT, "build/index.js"));
 for (const file of [WORKER, PEER]) if (!existsSync(file)) throw new Error(`${file} not found (build the Worker: scripts/build-worker.sh)`);
 const compatibilityDate = readFileSync(join(ROOT, "wrangler.toml"), "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
 
@@ -48,6 +49,7 @@ function options(which, dir) {
     ...common,
     modules: true,
     scriptPath: WORKER,
+    modulesRoot: dirname(WORKER),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     durableObjects: { INVOCATIONS: { className: "Invocation", useSQLite: true } },
     durableObjectsPersist: join(dir, "do"),
