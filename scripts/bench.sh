@@ -4,6 +4,7 @@
 #   scripts/bench.sh [core|wasm|emulator|pkg|worker|state|cold|peer ...]   (state: see scripts/bench-state.sh)
 # cold: the Worker's size and its cold start against the hand-written JS peer; peer: throughput and
 # p50 against the peer (../shared/bench/worker-vs-js-peer.sh 3 5, needs the release emulator).
+# A CPU profile of the Worker's isolate: node tests/e2e/profile-worker.mjs (after build-worker.sh --names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"

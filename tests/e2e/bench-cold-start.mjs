@@ -13,64 +13,27 @@
 //   node tests/e2e/bench-cold-start.mjs     (BENCH_SAMPLES, default 7; BENCH_PEER, the peer's
 //                                            index.js, default ../shared/peers/js-worker;
 //                                            BENCH_WORKER, another build's index.js, default build/)
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 
 import { Miniflare } from "miniflare";
 
-import { ROOT, startEmulator } from "./harness.mjs";
+import { startEmulator } from "./harness.mjs";
+import { syncInvoke, workerOptions } from "./miniflare-workers.mjs";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 7);
-const PEER = resolve(process.env.BENCH_PEER ?? join(ROOT, "../shared/peers/js-worker/index.js"));
-const WORKER = resolve(process.env.BENCH_WORKER ?? join(ROOT, "build/index.js"));
-for (const file of [WORKER, PEER]) if (!existsSync(file)) throw new Error(`${file} not found (build the Worker: scripts/build-worker.sh)`);
-const compatibilityDate = readFileSync(join(ROOT, "wrangler.toml"), "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
-
 const emu = await startEmulator();
-const SECRET = { CXONE_CLIENT_SECRET: "demo-secret", PROXY_API_KEYS: "dev-key-1" };
-const vars = { CXONE_BASE_URL: emu.url, CXONE_CLIENT_ID: "demo-client", PUBLIC_URL: "http://127.0.0.1:8787", ...SECRET };
-
-/** Miniflare options for one of the two Workers, with fresh state under `dir`. */
-function options(which, dir) {
-  const common = {
-    compatibilityDate,
-    kvNamespaces: ["DATA_ACTIONS_KV"],
-    kvPersist: join(dir, "kv"),
-    bindings: vars,
-    // The Workers' log lines are written (their cost is part of the answer) but not echoed here.
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
-  };
-  if (which === "peer") return { ...common, modules: true, scriptPath: PEER, modulesRoot: dirname(PEER) };
-  return {
-    ...common,
-    modules: true,
-    scriptPath: WORKER,
-    modulesRoot: dirname(WORKER),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    durableObjects: { INVOCATIONS: { className: "Invocation", useSQLite: true } },
-    durableObjectsPersist: join(dir, "do"),
-  };
-}
-
-const invoke = {
-  method: "POST",
-  headers: { authorization: `Bearer ${SECRET.PROXY_API_KEYS}`, "content-type": "application/json" },
-  body: JSON.stringify({ inputs: { customerId: "42", includeHistory: "yes", maxResults: "5" } }),
-};
 const requests = {
   healthz: ["http://127.0.0.1/healthz", {}],
-  invoke: ["http://127.0.0.1/v1/actions/lookup-customer/invoke", invoke],
+  invoke: syncInvoke("http://127.0.0.1"),
 };
 
 /** One sample: a new runtime, its first answer. */
 async function sample(which, kind) {
   const dir = mkdtempSync(join(tmpdir(), "cxone-cold-"));
   const t0 = performance.now();
-  const mf = new Miniflare(options(which, dir));
+  const mf = new Miniflare(workerOptions(which, emu.url, dir));
   try {
     await mf.ready;
     const t1 = performance.now();
