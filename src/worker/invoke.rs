@@ -109,7 +109,6 @@ async fn sync_fast_path(
     app.log.annotate("invocationStatus", json!(record.status.as_str()));
     if record.status.is_terminal() {
         let view = record.public_view();
-        let app = app.clone();
         // After the answer. The access line, written with the answer, counts this write; the
         // write itself is counted on a detached tally (a retry shows only as its error line).
         app.usage.kv_write();
