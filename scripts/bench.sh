@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Every benchmark, printing the figures that BENCHMARKS.md records (ratios are measured within one
 # run). Not part of the test command: figures are read, not asserted.
-#   scripts/bench.sh [core|wasm|emulator|pkg|poll|worker|state ...]   (state: see scripts/bench-state.sh)
+#   scripts/bench.sh [core|wasm|emulator|pkg|poll|worker|state|cold|peer ...]   (state: see scripts/bench-state.sh)
+# cold: the Worker's size and its cold start against the hand-written JS peer; peer: throughput and
+# p50 against the peer (../shared/bench/worker-vs-js-peer.sh 3 5, needs the release emulator).
+# A CPU profile of the Worker's isolate: node tests/e2e/profile-worker.mjs (after build-worker.sh --names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-bash scripts/setup.sh
+bash scripts/setup.sh --bench
 wanted=" $* "
 want() { [ "$wanted" = "  " ] || [[ "$wanted" == *" $1 "* ]]; }
 
@@ -39,4 +42,16 @@ fi
 if want state; then
   echo "== Worker state: upstream, object and KV operations per invocation"
   bash scripts/bench-state.sh
+fi
+if want cold; then
+  echo "== Worker: size, and cold start (new runtime and isolate to first answer) against the JS peer"
+  bash scripts/build-worker.sh 2>&1 | grep -E "worker size" || true
+  cargo build --release -p cxone-emulator --quiet
+  CXONE_EMULATOR_BIN="$PWD/target/release/cxone-emulator" node tests/e2e/bench-cold-start.mjs
+fi
+if want peer; then
+  echo "== Worker against the JS peer: sync invoke throughput and p50, median of 3 rounds of 5 s"
+  bash scripts/build-worker.sh 2>&1 | grep -E "worker size" || true
+  cargo build --release -p cxone-emulator --quiet
+  bash ../shared/bench/worker-vs-js-peer.sh 3 5
 fi

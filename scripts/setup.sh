@@ -2,16 +2,20 @@
 # Installs everything a fresh machine needs to build, run and test the project, and nothing more.
 # Idempotent: every step checks first, so a second run takes seconds.
 #   scripts/setup.sh          toolchain for building and running (Rust wasm target, wasm-bindgen,
-#                             worker-build, npm packages: wrangler, binaryen's wasm-opt, esbuild)
+#                             npm packages: wrangler, miniflare, binaryen's wasm-opt, esbuild)
 #   scripts/setup.sh --test   also what the tests need (Chromium and ChromeDriver from Debian,
 #                             Schemathesis from PyPI)
+#   scripts/setup.sh --bench  also what the benchmarks need (wrk from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # keep equal to the `=` pin of wasm-bindgen in Cargo.toml
-WORKER_BUILD_VERSION=0.8.7     # keep equal to the `=` pin of worker in Cargo.toml
 want_test=0
-for arg in "$@"; do [ "$arg" = "--test" ] && want_test=1; done
+want_bench=0
+for arg in "$@"; do
+  [ "$arg" = "--test" ] && want_test=1
+  [ "$arg" = "--bench" ] && want_bench=1
+done
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,15 +26,10 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 
-# `wasm-bindgen --version` prints "wasm-bindgen 0.2.130"; `worker-build --version` prints just "0.8.7".
+# `wasm-bindgen --version` prints "wasm-bindgen 0.2.130".
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$WASM_BINDGEN_VERSION" ]; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
-fi
-
-if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
-  log "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -64,5 +63,11 @@ if [ "$want_test" = 1 ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
   fi
+fi
+if [ "$want_bench" = 1 ] && ! command -v wrk >/dev/null; then
+  log "installing wrk (Debian package, HTTP load for the benchmarks)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq wrk >/dev/null
 fi
 log "ready"

@@ -149,10 +149,15 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-/// A query parameter (the first of that name).
+/// A query parameter (the first of that name), decoded as `application/x-www-form-urlencoded`
+/// (what `URL.searchParams` does). The URL workerd hands over is already serialized, so its query
+/// is what follows the first `?`, up to a `#`; it is not parsed again (the `url` crate and its IDNA
+/// tables were a fifth of the Worker's size for this one use).
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    let url = req.url().ok()?;
-    url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+    let url = req.inner().url();
+    let query = url.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
 /// The body, at most [`MAX_BODY_BYTES`]: 413 beyond, checked against `Content-Length` before
@@ -168,6 +173,11 @@ pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         }
     }
     let unreadable = || ApiError::bad_input("the request body could not be read");
+    if header(req, "content-length").is_some() {
+        // Within the limit (checked above), and workerd does not deliver more than it says:
+        // read it in one piece (one promise) rather than chunk by chunk.
+        return req.bytes().await.map_err(|_| unreadable());
+    }
     let Some(stream) = req.inner().body() else {
         // No body at all (a GET, or a POST without one).
         return Ok(Vec::new());

@@ -1,13 +1,22 @@
 //! Typed access to the `DATA_ACTIONS_KV` namespace, counting every operation in the request's
 //! [`Usage`]. KV allows one write per second per key: a failed write is tried once more after a
 //! second.
+//!
+//! The namespace's `get` and `put` are bound directly (wasm-bindgen methods on the binding object)
+//! rather than through the `worker` crate's KvStore, which looks up four functions on every
+//! construction and builds put options through serde-wasm-bindgen: one crossing per operation
+//! here, and the options are one JSON text parsed on the JS side.
 
 use std::rc::Rc;
 
+use js_sys::{Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
-use worker::kv::{Key, KvStore};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use super::usage::Usage;
@@ -22,23 +31,79 @@ const MIN_TTL_S: u64 = 60;
 #[derive(Debug, Clone)]
 pub struct StorageError(pub String);
 
+#[wasm_bindgen]
+extern "C" {
+    /// A KV namespace binding.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    #[derive(Clone)]
+    type KvNamespace;
+
+    /// `get(key)`: the value as text, or null.
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    /// `put(key, value, options)`.
+    #[wasm_bindgen(method, catch)]
+    fn put(this: &KvNamespace, key: &str, value: &str, options: &JsValue) -> Result<Promise, JsValue>;
+
+    /// `list({prefix, limit, cursor})`.
+    #[wasm_bindgen(method, catch)]
+    fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// One key of a listed page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedKey {
+    /// The key.
+    pub name: String,
+    /// Its metadata.
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+/// A listed page as KV answers it.
+#[derive(Deserialize)]
+struct ListedPage {
+    keys: Vec<ListedKey>,
+    #[serde(default)]
+    list_complete: bool,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
 /// The namespace.
 #[derive(Clone)]
 pub struct Kv {
-    store: KvStore,
+    store: KvNamespace,
     usage: Rc<Usage>,
+}
+
+/// A JS error's message (KV errors name no value).
+fn message(error: &JsValue) -> String {
+    error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| String::from(e.message()))
 }
 
 impl Kv {
     /// The bound namespace; operations are counted in `usage`.
     pub fn from_env(env: &Env, usage: Rc<Usage>) -> Result<Kv, StorageError> {
-        env.kv(KV_BINDING).map(|store| Kv { store, usage }).map_err(|_| StorageError(format!("{KV_BINDING} is not bound")))
+        let binding = Reflect::get(env.as_ref(), &JsValue::from_str(KV_BINDING)).unwrap_or(JsValue::UNDEFINED);
+        if !binding.is_object() {
+            return Err(StorageError(format!("{KV_BINDING} is not bound")));
+        }
+        Ok(Kv { store: binding.unchecked_into(), usage })
+    }
+
+    /// The same namespace counting on `usage`.
+    pub fn with_usage(&self, usage: Rc<Usage>) -> Kv {
+        Kv { store: self.store.clone(), usage }
     }
 
     /// A value as text.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.usage.kv_read();
-        self.store.get(key).text().await.map_err(|e| StorageError(format!("reading {key}: {e}")))
+        let pending = self.store.get(key).map_err(|e| StorageError(format!("reading {key}: {}", message(&e))))?;
+        let value = JsFuture::from(pending).await.map_err(|e| StorageError(format!("reading {key}: {}", message(&e))))?;
+        Ok(value.as_string())
     }
 
     /// A JSON value; one that does not parse as `T` is an error naming the key.
@@ -51,26 +116,24 @@ impl Kv {
 
     /// Writes `value` (expiring after `ttl_s`, at least a minute), with optional metadata.
     pub async fn put(&self, key: &str, value: &str, ttl_s: u64, metadata: Option<&Value>) -> Result<(), StorageError> {
+        let options = match metadata {
+            Some(metadata) => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S), "metadata": metadata }),
+            None => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S) }),
+        };
+        let options = JSON::parse(&options.to_string()).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
         let mut last = String::new();
         for attempt in 0..2 {
             if attempt > 0 {
                 JsRuntime::new().sleep(1_100, None).await;
             }
-            let builder = match self.store.put(key, value) {
-                Ok(builder) => builder.expiration_ttl(ttl_s.max(MIN_TTL_S)),
-                Err(e) => return Err(StorageError(format!("writing {key}: {e}"))),
-            };
-            let builder = match metadata {
-                Some(metadata) => match builder.metadata(metadata) {
-                    Ok(builder) => builder,
-                    Err(e) => return Err(StorageError(format!("writing {key}: {e}"))),
-                },
-                None => builder,
-            };
             self.usage.kv_write();
-            match builder.execute().await {
+            let outcome = match self.store.put(key, value, &options) {
+                Ok(pending) => JsFuture::from(pending).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            match outcome {
                 Ok(()) => return Ok(()),
-                Err(e) => last = e.to_string(),
+                Err(error) => last = message(&error),
             }
         }
         Err(StorageError(format!("writing {key}: {last}")))
@@ -84,13 +147,18 @@ impl Kv {
 
     /// One page of keys starting with `prefix` (at most `limit`, in key order), with their
     /// metadata, and the cursor of the next page (`None` when this was the last).
-    pub async fn list_page(&self, prefix: &str, limit: u64, cursor: Option<String>) -> Result<(Vec<Key>, Option<String>), StorageError> {
+    pub async fn list_page(&self, prefix: &str, limit: u64, cursor: Option<String>) -> Result<(Vec<ListedKey>, Option<String>), StorageError> {
         self.usage.kv_read();
-        let mut request = self.store.list().prefix(prefix.to_string()).limit(limit);
-        if let Some(cursor) = cursor {
-            request = request.cursor(cursor);
+        let failed = |e: &JsValue| StorageError(format!("listing {prefix}: {}", message(e)));
+        let mut options = json!({ "prefix": prefix, "limit": limit });
+        if let (Some(cursor), Some(object)) = (cursor, options.as_object_mut()) {
+            object.insert("cursor".into(), Value::String(cursor));
         }
-        let page = request.execute().await.map_err(|e| StorageError(format!("listing {prefix}: {e}")))?;
+        let options = JSON::parse(&options.to_string()).map_err(|e| failed(&e))?;
+        let pending = self.store.list(&options).map_err(|e| failed(&e))?;
+        let answer = JsFuture::from(pending).await.map_err(|e| failed(&e))?;
+        let text: String = JSON::stringify(&answer).map_err(|e| failed(&e))?.into();
+        let page: ListedPage = serde_json::from_str(&text).map_err(|e| StorageError(format!("listing {prefix}: {e}")))?;
         let next = if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) };
         Ok((page.keys, next))
     }

@@ -1,0 +1,82 @@
+// The Worker's entry module (scripts/build-worker.sh bundles it with wasm-bindgen's output into
+// build/index.js). It replaces worker-build's shim, which made the default export a
+// WorkerEntrypoint class behind Proxies: workerd then constructs an instance per request and
+// every property read (fetch, env, ctx) goes through a Proxy trap that wraps functions in new
+// Proxies. Here the default export is a plain object whose `fetch` calls the wasm export once.
+//
+// What it keeps from worker-build's shim: recovery from a trap. With panic = "abort" a panic
+// (or an out-of-memory abort) leaves the wasm instance's memory mid-operation; the worker crate's
+// panic hook and wasm-bindgen's abort handler set `criticalError`, and the next call resets the
+// instance (`__wbg_reset_state`, from wasm-bindgen's --experimental-reset-state-function) before
+// it runs, so one bad request does not poison the isolate. The Durable Object class goes through
+// the same check on construction and on every method call (not a hot path).
+import * as wasm from "./index.js";
+
+const state = wasm.__worker_init_state();
+
+function resetIfCritical() {
+  if (state.criticalError) {
+    console.error(JSON.stringify({ level: "error", msg: "wasm instance reset after a trap", instanceId: state.instanceId }));
+    wasm.__wbg_reset_state();
+    state.criticalError = false;
+    state.instanceId++;
+  }
+}
+
+function noteTrap(error) {
+  if (error instanceof WebAssembly.RuntimeError) state.criticalError = true;
+}
+
+addEventListener("error", (event) => noteTrap(event.error));
+
+export default {
+  async fetch(request, env, ctx) {
+    resetIfCritical();
+    try {
+      return await wasm.fetch(request, env, ctx);
+    } catch (error) {
+      noteTrap(error);
+      throw error;
+    }
+  },
+};
+
+// A Durable Object instance is rebuilt after a reset (its old wasm object belongs to the old
+// instance); its methods are checked like `fetch`.
+function recoverable(Class) {
+  return new Proxy(Class, {
+    construct(target, args, newTarget) {
+      resetIfCritical();
+      const slot = { instance: Reflect.construct(target, args, newTarget), instanceId: state.instanceId };
+      const current = () => {
+        if (slot.instanceId !== state.instanceId) {
+          slot.instance = Reflect.construct(target, args, newTarget);
+          slot.instanceId = state.instanceId;
+        }
+        return slot.instance;
+      };
+      return new Proxy(slot, {
+        get(_, prop) {
+          const instance = current();
+          const value = Reflect.get(instance, prop, instance);
+          if (typeof value !== "function") return value;
+          const call = (callArgs) => {
+            resetIfCritical();
+            try {
+              const result = value.apply(current(), callArgs);
+              return result instanceof Promise ? result.catch((error) => { noteTrap(error); throw error; }) : result;
+            } catch (error) {
+              noteTrap(error);
+              throw error;
+            }
+          };
+          return (...callArgs) => call(callArgs);
+        },
+        set: (_, prop, value) => Reflect.set(current(), prop, value),
+        has: (_, prop) => Reflect.has(current(), prop),
+      });
+    },
+  });
+}
+
+export const Invocation = recoverable(wasm.Invocation);
