@@ -95,6 +95,8 @@ impl ClientCore {
         options: InvokeOptions,
         now_ms: u64,
     ) -> Result<InvokeOperation, DataActionsError> {
+        // The invoke and status URLs are built from the definition's id, wherever it came from.
+        check_action_id(&definition.id)?;
         let coerced = validate_inputs(definition, inputs)?;
         Ok(InvokeOperation::new(&self.config, definition, coerced, options, now_ms))
     }
