@@ -418,3 +418,27 @@ fn a_running_notification_then_the_completed_one_are_two_notifications() {
     assert_eq!((running.callback_status.as_str(), completed.callback_status.as_str()), ("PROCESSED", "SYNCED"));
     assert!(client.handle_callback(json!({"invokeId": "job-9", "status": "completed", "outputs": {"rows": 1}})).unwrap().duplicate);
 }
+
+#[test]
+fn an_invoke_id_that_is_a_dot_segment_is_never_polled() {
+    let (client, upstream, _clock) = client(json!({}));
+    for id in ["..", "."] {
+        assert_eq!(block_on(client.get_invocation("job", id, None)).unwrap_err().code(), "bad_input", "{id}");
+    }
+    upstream.queue("Post /api/v2/data-actions/job/invoke", vec![status(202, json!({"invokeId": "..", "status": "queued"}))]);
+    let err = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((err.code(), err.invoke_id(), err.retryable()), ("upstream", Some(".."), false), "{err}");
+    assert_eq!(upstream.routes(), vec!["Post /oauth2/token", "Get /api/v2/data-actions/job", "Post /api/v2/data-actions/job/invoke"]);
+}
+
+#[test]
+fn polling_keeps_the_invoke_id_of_the_invoke_answer() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        status(200, json!({"invokeId": "..", "status": "running"})),
+        status(200, json!({"invokeId": "job-1", "status": "completed"})),
+    ]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!((result.status.as_str(), result.invoke_id.as_deref(), result.polls), ("completed", Some("job-1"), 2));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/job/invoke/job-1"), 2);
+}

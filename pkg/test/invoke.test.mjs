@@ -183,6 +183,18 @@ describe('definitions and validation', () => {
     assert.equal((await rejection(client.invoke('lookup-customer', {}, { onstatus: () => {} }))).code, 'bad_input');
     assert.throws(() => client.validateInputs({ nope: true }, {}), (e) => e instanceof DataActionsError && e.code === 'bad_input');
   });
+
+  test('dot-segment ids are bad_input and nothing is sent, not even the token request', async () => {
+    const client = new DataActionsClient(directOptions(emulator.url));
+    const before = await emulator.stats();
+    for (const id of ['..', '.', '...']) {
+      assert.equal((await rejection(client.getAction(id))).code, 'bad_input', id);
+      assert.equal((await rejection(client.invoke(id, {}))).code, 'bad_input', id);
+      assert.equal((await rejection(client.getInvocation('lookup-customer', id))).code, 'bad_input', id);
+    }
+    const delta = requestDelta(before, await emulator.stats());
+    assert.ok(Object.values(delta).every((n) => n === 0), JSON.stringify(delta));
+  });
 });
 
 describe('errors', () => {

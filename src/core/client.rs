@@ -11,7 +11,7 @@ use super::definition::{
 };
 use super::error::DataActionsError;
 use super::http::{HttpResponse, RequestPurpose};
-use super::invocation::{status_operation, InvocationStatus, InvokeOperation, InvokeOptions};
+use super::invocation::{check_invoke_id, status_operation, InvocationStatus, InvokeOperation, InvokeOptions};
 use super::operation::{response_error, SingleRequest};
 use super::retry::RetryGovernor;
 use super::token::{parse_token_response, token_request, TokenCache, TokenRecord};
@@ -104,9 +104,7 @@ impl ClientCore {
     /// One status request for an invocation.
     pub fn status_operation(&self, action_id: &str, invoke_id: &str) -> Result<SingleRequest<InvocationStatus>, DataActionsError> {
         check_action_id(action_id)?;
-        if invoke_id.is_empty() || invoke_id.len() > 256 {
-            return Err(DataActionsError::BadInput { message: "invokeId must be 1 to 256 characters".into() });
-        }
+        check_invoke_id("invokeId", invoke_id)?;
         Ok(status_operation(&self.config, action_id, invoke_id))
     }
 
