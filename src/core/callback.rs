@@ -12,6 +12,7 @@ use sha2::Sha256;
 
 use super::audit::{audit_record, AuditFacts, AuditRecord, CALLBACK_EVENT};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
+use super::invocation::is_terminal;
 use super::time::format_rfc3339_millis;
 
 /// A completion notification as the upstream posts it.
@@ -133,10 +134,11 @@ pub fn acknowledge(notification: &CallbackNotification, now_ms: u64) -> Callback
     }
 }
 
-/// Remembers the answers given, by `invokeId` and `status`, so a repeated notification gets the
-/// first answer back (marked `duplicate`) and changes nothing, while a new status of the same
-/// invocation (`running`, then `completed`) is a new notification. Bounded: the oldest entries
-/// are forgotten.
+/// Remembers the answers given, so a repeated notification gets the first answer back (marked
+/// `duplicate`) and changes nothing: by `invokeId` and `status` while the invocation runs (a
+/// `running` notification, then the `completed` one, are two), and once it has ended, every later
+/// notification of it is a duplicate of the first terminal answer (it ends once). Bounded: the
+/// oldest entries are forgotten.
 #[derive(Debug, Clone)]
 pub struct CallbackLedger {
     answered: HashMap<NotificationKey, CallbackAck>,
@@ -144,8 +146,12 @@ pub struct CallbackLedger {
     capacity: usize,
 }
 
-/// What makes two notifications the same one: the invocation and the status it reports.
+/// What makes two notifications the same one: the invocation and the status it reports, every
+/// terminal status counting as [`ENDED`].
 type NotificationKey = (String, String);
+
+/// The status part of the key of an invocation's terminal notification.
+const ENDED: &str = "";
 
 impl Default for CallbackLedger {
     fn default() -> Self {
@@ -162,8 +168,13 @@ impl CallbackLedger {
     /// Answers a notification; the first answer for an `invokeId` and `status` is kept and
     /// returned again for duplicates.
     pub fn handle(&mut self, notification: &CallbackNotification, now_ms: u64) -> CallbackAck {
-        let key = (notification.invoke_id.clone(), notification.status.clone());
-        if let Some(first) = self.answered.get(&key) {
+        let ended = (notification.invoke_id.clone(), ENDED.to_string());
+        let key = if is_terminal(&notification.status) {
+            ended.clone()
+        } else {
+            (notification.invoke_id.clone(), notification.status.clone())
+        };
+        if let Some(first) = self.answered.get(&ended).or_else(|| self.answered.get(&key)) {
             return CallbackAck { duplicate: true, ..first.clone() };
         }
         let ack = acknowledge(notification, now_ms);
@@ -323,6 +334,13 @@ mod tests {
         let again = ledger.handle(&completed, 3_000);
         assert!(again.duplicate);
         assert_eq!(again.audit_log, last.audit_log);
+        // Once ended, it stays ended: a late `running` or another terminal status changes nothing.
+        for late in ["running", "failed"] {
+            let n = parse_notification(json!({"invokeId": "i1", "status": late})).unwrap();
+            let answer = ledger.handle(&n, 5_000);
+            assert!(answer.duplicate, "{late}");
+            assert_eq!(answer.audit_log, last.audit_log);
+        }
         // Another invocation with the same status is its own notification.
         let other = parse_notification(json!({"invokeId": "i2", "status": "completed"})).unwrap();
         assert!(!ledger.handle(&other, 4_000).duplicate);
