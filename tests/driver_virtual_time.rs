@@ -351,6 +351,15 @@ fn the_audit_hash_does_not_depend_on_input_key_order() {
 }
 
 #[test]
+fn the_audit_hash_is_the_rfc_8785_hash_anyone_recomputes() {
+    let (client, _upstream, _clock) = client(json!({}));
+    let result = block_on(client.invoke("lookup", &json!({"includeHistory": "yes", "customerId": 42}), invoke_options(), CallOptions::default())).unwrap();
+    // sha256 of the JCS form of {"inputs": {"customerId": "42", "includeHistory": true}, "context": {}},
+    // computed with Python's rfc8785 package (README, "Verifying an audit line's payloadHash").
+    assert_eq!(result.audit.unwrap().payload_hash, "6936ec4682a022b830b72c484f5184c230da5c3927be5905a713667802569366");
+}
+
+#[test]
 fn callbacks_answer_synced_or_processed_and_duplicates_change_nothing() {
     let (client, _upstream, clock) = client(json!({}));
     let first = client.handle_callback(json!({"invokeId": "job-1", "status": "completed", "outputs": {"rows": 1}})).unwrap();
