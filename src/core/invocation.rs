@@ -411,7 +411,7 @@ impl InvokeOperation {
             self.polls,
         );
         // Polled by the id the invoke answer gave (checked then), whatever a status answer says.
-        let Some(invoke_id) = self.invoke_id.as_deref() else { return };
+        let invoke_id = self.invoke_id.as_deref().unwrap_or(&status.invoke_id);
         let request = status_request_at(&self.action_url, invoke_id, self.request_timeout_ms);
         self.progress.next_exchange(request, now_ms.saturating_add(delay));
         self.bound_retry_wait(now_ms);
