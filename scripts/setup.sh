@@ -4,12 +4,14 @@
 #   scripts/setup.sh          toolchain for building and running (Rust wasm target, wasm-bindgen,
 #                             npm packages: wrangler, miniflare, binaryen's wasm-opt, esbuild)
 #   scripts/setup.sh --test   also what the tests need (Chromium and ChromeDriver from Debian,
-#                             Schemathesis from PyPI)
+#                             Schemathesis from PyPI, cargo-fuzz from crates.io and the nightly
+#                             toolchain it runs on)
 #   scripts/setup.sh --bench  also what the benchmarks need (wrk from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # keep equal to the `=` pin of wasm-bindgen in Cargo.toml
+CARGO_FUZZ_VERSION=0.13.2      # the fuzz targets' runner (scripts/test-fuzz.sh)
 want_test=0
 want_bench=0
 for arg in "$@"; do
@@ -45,6 +47,15 @@ fi
 [ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
 
 if [ "$want_test" = 1 ]; then
+  # cargo-fuzz builds the targets with libFuzzer and sanitizer flags only the nightly compiler has.
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    log "installing the nightly toolchain (for the fuzz targets)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_FUZZ_VERSION" ]; then
+    log "installing cargo-fuzz $CARGO_FUZZ_VERSION (a few minutes, once)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force
+  fi
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "installing Chromium and ChromeDriver (Debian packages)"
     export DEBIAN_FRONTEND=noninteractive

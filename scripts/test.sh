@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: sets up (toolchain, npm packages, Chromium), then runs, in order,
 # the lints, the native tests (core, driver on virtual time, driver against the real emulator, the
-# emulator's own), the npm package (Node tests, wasm-bindgen tests in Node, consumer check), the
+# emulator's own), a smoke run of every fuzz target (cargo-fuzz, nightly), the npm package (Node tests, wasm-bindgen tests in Node, consumer check), the
 # Worker end to end in workerd, and the browser tests in headless Chromium.
 # Exits non-zero if any step fails; the last line counts the steps.
 #   scripts/test.sh            everything
-#   scripts/test.sh native     only the named steps (lint, native, pkg, worker, browser)
+#   scripts/test.sh native     only the named steps (lint, native, fuzz, pkg, worker, browser)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -36,12 +36,14 @@ lint() {
 }
 # The proxy client of the package (src/js/proxy.rs) has native tests that need the `js` feature.
 native() { cargo test --workspace && cargo test --lib --features js js::; }
+fuzz() { bash scripts/test-fuzz.sh; }
 pkg() { bash scripts/test-pkg.sh; }
 worker() { bash scripts/test-worker.sh; }
 browser() { bash scripts/test-browser.sh; }
 
 step lint lint
 step native native
+step fuzz fuzz
 step pkg pkg
 step worker worker
 [ -f scripts/test-browser.sh ] && step browser browser

@@ -27,7 +27,7 @@ impl SyncInvokeFixture {
             ..ConfigInput::default()
         })?;
         let mut core = ClientCore::new(config, 1);
-        core.tokens.store(TokenRecord { access_token: "t".into(), expires_at_ms: u64::MAX, scope: None });
+        core.tokens.store(TokenRecord { access_token: "t".into(), expires_at_ms: u64::MAX, scope: None, obtained_at_ms: 0 });
         let definition: ActionDefinition = serde_json::from_value(json!({
             "id": "create-ticket",
             "inputs": [

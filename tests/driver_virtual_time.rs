@@ -425,6 +425,15 @@ fn the_audit_hash_does_not_depend_on_input_key_order() {
 }
 
 #[test]
+fn the_audit_hash_is_the_rfc_8785_hash_anyone_recomputes() {
+    let (client, _upstream, _clock) = client(json!({}));
+    let result = block_on(client.invoke("lookup", &json!({"includeHistory": "yes", "customerId": 42}), invoke_options(), CallOptions::default())).unwrap();
+    // sha256 of the JCS form of {"inputs": {"customerId": "42", "includeHistory": true}, "context": {}},
+    // computed with Python's rfc8785 package (README, "Verifying an audit line's payloadHash").
+    assert_eq!(result.audit.unwrap().payload_hash, "6936ec4682a022b830b72c484f5184c230da5c3927be5905a713667802569366");
+}
+
+#[test]
 fn callbacks_answer_synced_or_processed_and_duplicates_change_nothing() {
     let (client, _upstream, clock) = client(json!({}));
     let first = client.handle_callback(json!({"invokeId": "job-1", "status": "completed", "outputs": {"rows": 1}})).unwrap();
@@ -436,4 +445,83 @@ fn callbacks_answer_synced_or_processed_and_duplicates_change_nothing() {
     let failed = client.handle_callback(json!({"invokeId": "job-2", "status": "failed"})).unwrap();
     assert_eq!(failed.callback_status, "PROCESSED");
     assert_eq!(client.handle_callback(json!({"status": "failed"})).unwrap_err().code(), "bad_input");
+}
+
+#[test]
+fn dot_segment_action_ids_send_nothing_and_no_token() {
+    let (client, upstream, _clock) = client(json!({}));
+    for id in ["..", ".", "...", "a/b", "%2e%2e"] {
+        let err = block_on(client.get_action(id, None)).unwrap_err();
+        assert_eq!(err.code(), "bad_input", "{id}");
+        let err = block_on(client.invoke(id, &json!({}), invoke_options(), CallOptions::default())).unwrap_err();
+        assert_eq!(err.code(), "bad_input", "{id}");
+        assert_eq!(block_on(client.get_invocation(id, "inv-1", None)).unwrap_err().code(), "bad_input", "{id}");
+    }
+    assert!(upstream.seen.borrow().is_empty(), "{:?}", upstream.routes());
+}
+
+#[test]
+fn the_invoke_url_is_never_built_from_an_unchecked_upstream_id() {
+    let (client, upstream, _clock) = client(json!({}));
+    // The upstream answers a definition whose own id is a dot segment, then one for another action.
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![
+        status(200, json!({"id": "..", "inputs": []})),
+        status(200, json!({"id": "job", "inputs": []})),
+    ]);
+    for _ in 0..2 {
+        let err = block_on(client.invoke("lookup", &json!({}), invoke_options(), CallOptions::default())).unwrap_err();
+        assert_eq!((err.code(), err.retryable()), ("upstream", false), "{err}");
+    }
+    assert_eq!(upstream.routes(), vec!["Post /oauth2/token", "Get /api/v2/data-actions/lookup", "Get /api/v2/data-actions/lookup"]);
+}
+
+#[test]
+fn a_short_lived_token_is_reused_for_three_quarters_of_its_lifetime() {
+    let (client, upstream, clock) = client(json!({"definitionTtlMs": 1}));
+    upstream.queue("Post /oauth2/token", vec![
+        status(200, json!({"access_token": "short-1", "expires_in": 60})),
+        status(200, json!({"access_token": "short-2", "expires_in": 60})),
+    ]);
+    for _ in 0..5 {
+        block_on(client.get_action("lookup", None)).unwrap();
+        clock.advance(1_000);
+    }
+    assert_eq!(upstream.count("Post /oauth2/token"), 1, "not refreshed on every call");
+    clock.advance(45_000 - 5_000);
+    block_on(client.get_action("lookup", None)).unwrap();
+    assert_eq!(upstream.count("Post /oauth2/token"), 2, "refreshed 15 s before the 60 s token expires");
+}
+
+#[test]
+fn a_running_notification_then_the_completed_one_are_two_notifications() {
+    let (client, _upstream, _clock) = client(json!({}));
+    let running = client.handle_callback(json!({"invokeId": "job-9", "status": "running"})).unwrap();
+    let completed = client.handle_callback(json!({"invokeId": "job-9", "status": "completed", "outputs": {"rows": 1}})).unwrap();
+    assert!(!running.duplicate && !completed.duplicate);
+    assert_eq!((running.callback_status.as_str(), completed.callback_status.as_str()), ("PROCESSED", "SYNCED"));
+    assert!(client.handle_callback(json!({"invokeId": "job-9", "status": "completed", "outputs": {"rows": 1}})).unwrap().duplicate);
+}
+
+#[test]
+fn an_invoke_id_that_is_a_dot_segment_is_never_polled() {
+    let (client, upstream, _clock) = client(json!({}));
+    for id in ["..", "."] {
+        assert_eq!(block_on(client.get_invocation("job", id, None)).unwrap_err().code(), "bad_input", "{id}");
+    }
+    upstream.queue("Post /api/v2/data-actions/job/invoke", vec![status(202, json!({"invokeId": "..", "status": "queued"}))]);
+    let err = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((err.code(), err.invoke_id(), err.retryable()), ("upstream", Some(".."), false), "{err}");
+    assert_eq!(upstream.routes(), vec!["Post /oauth2/token", "Get /api/v2/data-actions/job", "Post /api/v2/data-actions/job/invoke"]);
+}
+
+#[test]
+fn polling_keeps_the_invoke_id_of_the_invoke_answer() {
+    let (client, upstream, _clock) = client(json!({}));
+    upstream.queue("Get /api/v2/data-actions/job/invoke/job-1", vec![
+        status(200, json!({"invokeId": "..", "status": "running"})),
+        status(200, json!({"invokeId": "job-1", "status": "completed"})),
+    ]);
+    let result = block_on(client.invoke("job", &json!({"name": "r"}), invoke_options(), CallOptions::default())).unwrap();
+    assert_eq!((result.status.as_str(), result.invoke_id.as_deref(), result.polls), ("completed", Some("job-1"), 2));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/job/invoke/job-1"), 2);
 }

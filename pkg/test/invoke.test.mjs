@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
+import { createHash } from 'node:crypto';
+
 import { DataActionsClient, DataActionsError } from 'cxone-data-actions';
 import { directOptions, requestDelta, startEmulator } from './helpers/emulator.mjs';
 
@@ -43,6 +45,21 @@ describe('sync invocation', () => {
     assert.equal(result.audit.invokeId, result.invokeId);
     assert.match(result.audit.payloadHash, /^[0-9a-f]{64}$/);
     assert.equal(client.mode, 'direct');
+  });
+
+  test('a third party recomputes the audit payloadHash with RFC 8785 in a few lines of JS', async () => {
+    // JCS (RFC 8785): JSON.stringify writes strings and numbers as JCS does; sort() orders keys
+    // by UTF-16 code units. The README shows the same lines.
+    const jcs = (v) => v === null || typeof v !== 'object' ? JSON.stringify(v)
+      : Array.isArray(v) ? `[${v.map(jcs).join(',')}]`
+      : `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`).join(',')}}`;
+    const client = new DataActionsClient(directOptions(emulator.url));
+    const inputs = { maxResults: '5', customerId: 'C-\u20ac-\u{1F600}-\uFB33' };
+    const context = { b: 1.5, a: [1e21, 4.5, 0.000001, 1e-7], '\uFB33': 'x', '\u{1F600}': 'y' };
+    const result = await client.invoke('lookup-customer', inputs, { context });
+    const sent = client.validateInputs(await client.getAction('lookup-customer'), inputs);
+    const expected = createHash('sha256').update(jcs({ inputs: sent, context })).digest('hex');
+    assert.equal(result.audit.payloadHash, expected);
   });
 
   test('a warm invoke makes exactly one upstream request', async () => {
@@ -182,6 +199,18 @@ describe('definitions and validation', () => {
     assert.equal((await rejection(client.invoke('lookup-customer', [1, 2]))).code, 'bad_input');
     assert.equal((await rejection(client.invoke('lookup-customer', {}, { onstatus: () => {} }))).code, 'bad_input');
     assert.throws(() => client.validateInputs({ nope: true }, {}), (e) => e instanceof DataActionsError && e.code === 'bad_input');
+  });
+
+  test('dot-segment ids are bad_input and nothing is sent, not even the token request', async () => {
+    const client = new DataActionsClient(directOptions(emulator.url));
+    const before = await emulator.stats();
+    for (const id of ['..', '.', '...']) {
+      assert.equal((await rejection(client.getAction(id))).code, 'bad_input', id);
+      assert.equal((await rejection(client.invoke(id, {}))).code, 'bad_input', id);
+      assert.equal((await rejection(client.getInvocation('lookup-customer', id))).code, 'bad_input', id);
+    }
+    const delta = requestDelta(before, await emulator.stats());
+    assert.ok(Object.values(delta).every((n) => n === 0), JSON.stringify(delta));
   });
 });
 

@@ -65,14 +65,25 @@ test('tokens revoked during polling: the client refreshes once and the invocatio
 });
 
 test('a short-lived token expiring mid-poll is replaced before it is refused', async () => {
-  // 61 s tokens are refreshed 60 s early, i.e. after 1 s.
-  await emulator.configure({ tokenLifetimeSecs: 61 });
+  // Tokens granted for under 4 minutes are refreshed a quarter of their lifetime early: a 2 s token
+  // after 1.5 s, during the 2.5 s job.
+  await emulator.configure({ tokenLifetimeSecs: 2 });
   const client = new DataActionsClient(directOptions(emulator.url));
   const before = await emulator.stats();
   const result = await client.invoke('export-report', { reportName: 'r', durationMs: 2500 });
   const delta = requestDelta(before, await emulator.stats());
   assert.equal(result.status, 'completed');
   assert.ok(delta.token >= 2, `tokens fetched: ${delta.token}`);
+});
+
+test('a 60 s token is reused for the calls of its first 45 s, not refreshed on each', async () => {
+  await emulator.configure({ tokenLifetimeSecs: 60 });
+  const client = new DataActionsClient(directOptions(emulator.url, { definitionTtlMs: 0 }));
+  const before = await emulator.stats();
+  for (let i = 0; i < 5; i += 1) await client.invoke('lookup-customer', { customerId: `C-${i}` });
+  const delta = requestDelta(before, await emulator.stats());
+  assert.equal(delta.invoke, 5);
+  assert.equal(delta.token, 1, `tokens fetched: ${delta.token}`);
 });
 
 test('a slow upstream hits the per-request timeout; GETs are retried, the invoke POST is not', async () => {

@@ -12,6 +12,7 @@ use sha2::Sha256;
 
 use super::audit::{audit_record, AuditFacts, AuditRecord, CALLBACK_EVENT};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
+use super::invocation::is_terminal;
 use super::time::format_rfc3339_millis;
 
 /// A completion notification as the upstream posts it.
@@ -133,14 +134,24 @@ pub fn acknowledge(notification: &CallbackNotification, now_ms: u64) -> Callback
     }
 }
 
-/// Remembers the answers given, by `invokeId`, so a duplicate notification gets the first answer
-/// back (marked `duplicate`) and changes nothing. Bounded: the oldest entries are forgotten.
+/// Remembers the answers given, so a repeated notification gets the first answer back (marked
+/// `duplicate`) and changes nothing: by `invokeId` and `status` while the invocation runs (a
+/// `running` notification, then the `completed` one, are two), and once it has ended, every later
+/// notification of it is a duplicate of the first terminal answer (it ends once). Bounded: the
+/// oldest entries are forgotten.
 #[derive(Debug, Clone)]
 pub struct CallbackLedger {
-    answered: HashMap<String, CallbackAck>,
-    order: VecDeque<String>,
+    answered: HashMap<NotificationKey, CallbackAck>,
+    order: VecDeque<NotificationKey>,
     capacity: usize,
 }
+
+/// What makes two notifications the same one: the invocation and the status it reports, every
+/// terminal status counting as [`ENDED`].
+type NotificationKey = (String, String);
+
+/// The status part of the key of an invocation's terminal notification.
+const ENDED: &str = "";
 
 impl Default for CallbackLedger {
     fn default() -> Self {
@@ -149,15 +160,21 @@ impl Default for CallbackLedger {
 }
 
 impl CallbackLedger {
-    /// A ledger holding at most `capacity` invocations.
+    /// A ledger holding at most `capacity` notifications.
     pub fn new(capacity: usize) -> Self {
         CallbackLedger { answered: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
     }
 
-    /// Answers a notification; the first answer for an `invokeId` is kept and returned again for
-    /// duplicates.
+    /// Answers a notification; the first answer for an `invokeId` and `status` is kept and
+    /// returned again for duplicates.
     pub fn handle(&mut self, notification: &CallbackNotification, now_ms: u64) -> CallbackAck {
-        if let Some(first) = self.answered.get(&notification.invoke_id) {
+        let ended = (notification.invoke_id.clone(), ENDED.to_string());
+        let key = if is_terminal(&notification.status) {
+            ended.clone()
+        } else {
+            (notification.invoke_id.clone(), notification.status.clone())
+        };
+        if let Some(first) = self.answered.get(&ended).or_else(|| self.answered.get(&key)) {
             return CallbackAck { duplicate: true, ..first.clone() };
         }
         let ack = acknowledge(notification, now_ms);
@@ -166,8 +183,8 @@ impl CallbackLedger {
                 self.answered.remove(&oldest);
             }
         }
-        self.order.push_back(notification.invoke_id.clone());
-        self.answered.insert(notification.invoke_id.clone(), ack.clone());
+        self.order.push_back(key.clone());
+        self.answered.insert(key, ack.clone());
         ack
     }
 }
@@ -302,6 +319,45 @@ mod tests {
         assert!(again.duplicate && !first.duplicate);
         assert_eq!(again.processed_at, first.processed_at);
         assert_eq!(again.audit_log, first.audit_log);
+    }
+
+    #[test]
+    fn a_new_status_of_the_same_invocation_is_not_a_duplicate() {
+        let mut ledger = CallbackLedger::new(8);
+        let running = parse_notification(json!({"invokeId": "i1", "status": "running"})).unwrap();
+        let completed = parse_notification(json!({"invokeId": "i1", "status": "COMPLETED", "outputs": {"a": 1}})).unwrap();
+        let first = ledger.handle(&running, 1_000);
+        let last = ledger.handle(&completed, 2_000);
+        assert!(!first.duplicate && !last.duplicate);
+        assert_eq!((first.callback_status.as_str(), last.callback_status.as_str()), ("PROCESSED", "SYNCED"));
+        assert_eq!(last.processed_at, "1970-01-01T00:00:02.000Z");
+        let again = ledger.handle(&completed, 3_000);
+        assert!(again.duplicate);
+        assert_eq!(again.audit_log, last.audit_log);
+        // Once ended, it stays ended: a late `running` or another terminal status changes nothing.
+        for late in ["running", "failed"] {
+            let n = parse_notification(json!({"invokeId": "i1", "status": late})).unwrap();
+            let answer = ledger.handle(&n, 5_000);
+            assert!(answer.duplicate, "{late}");
+            assert_eq!(answer.audit_log, last.audit_log);
+        }
+        // Another invocation with the same status is its own notification.
+        let other = parse_notification(json!({"invokeId": "i2", "status": "completed"})).unwrap();
+        assert!(!ledger.handle(&other, 4_000).duplicate);
+    }
+
+    #[test]
+    fn the_ledger_forgets_its_oldest_entries() {
+        let mut ledger = CallbackLedger::new(2);
+        let notifications: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|id| parse_notification(json!({"invokeId": id, "status": "completed"})).unwrap())
+            .collect();
+        for n in &notifications {
+            assert!(!ledger.handle(n, 0).duplicate);
+        }
+        assert!(ledger.handle(&notifications[2], 0).duplicate);
+        assert!(!ledger.handle(&notifications[0], 0).duplicate, "the oldest was forgotten");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::definition::{
 };
 use super::error::DataActionsError;
 use super::http::{HttpResponse, RequestPurpose};
-use super::invocation::{status_operation, InvocationStatus, InvokeOperation, InvokeOptions};
+use super::invocation::{check_invoke_id, status_operation, InvocationStatus, InvokeOperation, InvokeOptions};
 use super::operation::{response_error, SingleRequest};
 use super::retry::RetryGovernor;
 use super::token::{parse_token_response, token_request, TokenCache, TokenRecord};
@@ -101,6 +101,8 @@ impl ClientCore {
         options: InvokeOptions,
         now_ms: u64,
     ) -> Result<InvokeOperation, DataActionsError> {
+        // The invoke and status URLs are built from the definition's id, wherever it came from.
+        check_action_id(&definition.id)?;
         let coerced = validate_inputs(definition, inputs)?;
         Ok(InvokeOperation::new(&self.config, definition, coerced, options, now_ms))
     }
@@ -108,9 +110,7 @@ impl ClientCore {
     /// One status request for an invocation.
     pub fn status_operation(&self, action_id: &str, invoke_id: &str) -> Result<SingleRequest<InvocationStatus>, DataActionsError> {
         check_action_id(action_id)?;
-        if invoke_id.is_empty() || invoke_id.len() > 256 {
-            return Err(DataActionsError::BadInput { message: "invokeId must be 1 to 256 characters".into() });
-        }
+        check_invoke_id("invokeId", invoke_id)?;
         Ok(status_operation(&self.config, action_id, invoke_id))
     }
 

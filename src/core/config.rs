@@ -8,6 +8,9 @@ use super::error::DataActionsError;
 /// The scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 2] = ["data-actions:read", "data-actions:execute"];
 
+/// The largest retry budget (and retry cost) a configuration may set.
+pub const MAX_RETRY_BUDGET: u32 = 1_000_000;
+
 /// A value that must never be shown: `Debug` prints `Secret(***)` and it has no `Display`.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
@@ -43,11 +46,21 @@ pub struct RetryPolicy {
     pub max_retry_after_ms: u64,
     /// Retry budget shared by all calls of one client (a token bucket): a retry costs
     /// `retry_cost`, a retry after a timeout `timeout_retry_cost`, a success refunds one.
+    #[serde(deserialize_with = "saturating_u32")]
     pub budget_capacity: u32,
     /// Cost of one retry.
+    #[serde(deserialize_with = "saturating_u32")]
     pub retry_cost: u32,
     /// Cost of one retry after a transport timeout.
+    #[serde(deserialize_with = "saturating_u32")]
     pub timeout_retry_cost: u32,
+}
+
+/// Reads any non-negative integer, larger ones as `u32::MAX`: the range check that follows then
+/// names the field, where serde's overflow message could not.
+fn saturating_u32<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = u64::deserialize(deserializer)?;
+    Ok(u32::try_from(value).unwrap_or(u32::MAX))
 }
 
 impl Default for RetryPolicy {
@@ -208,6 +221,15 @@ impl ClientConfig {
         if !(1..=20).contains(&retry.max_attempts) {
             return Err(config_error("retry.maxAttempts", "must be between 1 and 20"));
         }
+        for (field, value) in [
+            ("retry.budgetCapacity", retry.budget_capacity),
+            ("retry.retryCost", retry.retry_cost),
+            ("retry.timeoutRetryCost", retry.timeout_retry_cost),
+        ] {
+            if value > MAX_RETRY_BUDGET {
+                return Err(config_error(field, "must be between 0 and 1000000"));
+            }
+        }
         if retry.base_delay_ms > retry.max_delay_ms {
             return Err(config_error("retry.baseDelayMs", "must not exceed retry.maxDelayMs"));
         }
@@ -335,6 +357,27 @@ mod tests {
         }
         let err = with_poll(r#"{"baseDelayMs":250}"#).unwrap_err();
         assert!(err.to_string().contains("baseDelayMs"), "the exponential backoff's base is gone: {err}");
+    }
+
+    #[test]
+    fn the_retry_budget_is_bounded() {
+        for field in ["budgetCapacity", "retryCost", "timeoutRetryCost"] {
+            for value in [1_000_001_u64, u64::from(u32::MAX)] {
+                let json = format!(r#"{{"tenant":"a","clientId":"i","clientSecret":"s","retry":{{"{field}":{value}}}}}"#);
+                let err = ClientConfig::from_json(&json).unwrap_err();
+                assert!(
+                    matches!(&err, DataActionsError::Config { field: named, reason } if *named == format!("retry.{field}") && reason.contains("1000000")),
+                    "{err}"
+                );
+            }
+            let json = format!(r#"{{"tenant":"a","clientId":"i","clientSecret":"s","retry":{{"{field}":1000000}}}}"#);
+            assert!(ClientConfig::from_json(&json).is_ok(), "{field}");
+        }
+        for value in ["4294967296", "18446744073709551615"] {
+            let json = format!(r#"{{"tenant":"a","clientId":"i","clientSecret":"s","retry":{{"budgetCapacity":{value}}}}}"#);
+            let err = ClientConfig::from_json(&json).unwrap_err();
+            assert!(matches!(&err, DataActionsError::Config { field, .. } if field == "retry.budgetCapacity"), "{err}");
+        }
     }
 
     #[test]

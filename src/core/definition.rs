@@ -92,16 +92,19 @@ impl ActionDefinition {
     }
 }
 
-/// Action ids travel in URL paths and KV keys: 1 to 128 characters of `[A-Za-z0-9_.-]`.
+/// Action ids travel in URL paths and KV keys: 1 to 128 characters of `[A-Za-z0-9_.-]`, not made
+/// of dots alone (`.` and `..` are dot segments, which URL parsers resolve: `/data-actions/..`
+/// would be `/api/v2/`).
 pub fn check_action_id(action_id: &str) -> Result<(), DataActionsError> {
     let valid = !action_id.is_empty()
         && action_id.len() <= 128
-        && action_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        && action_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && !action_id.bytes().all(|b| b == b'.');
     if valid {
         Ok(())
     } else {
         Err(DataActionsError::BadInput {
-            message: "action id must be 1 to 128 characters of letters, digits, '_', '.' or '-'".into(),
+            message: "action id must be 1 to 128 characters of letters, digits, '_', '.' or '-', not only dots".into(),
         })
     }
 }
@@ -150,6 +153,15 @@ pub fn parse_definition_response(response: &HttpResponse) -> Result<DefinitionAn
             invoke_id: None,
             retryable: false,
         })?;
+    if check_action_id(&definition.id).is_err() {
+        return Err(DataActionsError::Upstream {
+            status: response.status,
+            upstream_code: None,
+            message: "malformed action definition: its id is not a valid action id".into(),
+            invoke_id: None,
+            retryable: false,
+        });
+    }
     Ok(DefinitionAnswer::Fetched(definition, response.header("etag").map(str::to_string)))
 }
 
@@ -208,6 +220,16 @@ impl DefinitionCache {
     ) -> Result<ActionDefinition, DataActionsError> {
         match answer {
             DefinitionAnswer::Fetched(definition, etag) => {
+                // The invoke and status URLs are built from this id: it must be the one asked for.
+                if definition.id != action_id {
+                    return Err(DataActionsError::Upstream {
+                        status: 200,
+                        upstream_code: None,
+                        message: "the upstream answered the definition of another action".into(),
+                        invoke_id: None,
+                        retryable: false,
+                    });
+                }
                 if self.entries.len() >= self.capacity && !self.entries.contains_key(action_id) {
                     let oldest = self
                         .entries
@@ -290,9 +312,26 @@ mod tests {
     #[test]
     fn action_ids_are_checked() {
         assert!(check_action_id("lookup-customer_v2.1").is_ok());
-        for bad in ["", "a/b", "a b", "../x", "é", &"x".repeat(129)] {
+        for ok in ["a.", ".a", "a..b", "..a", "v1.2", "-", "_"] {
+            assert!(check_action_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "...", "a/b", "a b", "../x", "%2e%2e", "a\0", "é", &"x".repeat(129)] {
             assert_eq!(check_action_id(bad).unwrap_err().code(), "bad_input", "{bad}");
         }
+    }
+
+    #[test]
+    fn a_definition_with_an_unsafe_or_other_id_is_refused() {
+        for id in ["..", ".", "a/b", ""] {
+            let response = HttpResponse::json(200, &json!({"id": id}));
+            let err = parse_definition_response(&response).unwrap_err();
+            assert_eq!((err.code(), err.retryable()), ("upstream", false), "{id}");
+        }
+        let mut cache = DefinitionCache::new(1_000);
+        let answer = parse_definition_response(&HttpResponse::json(200, &json!({"id": "other"}))).unwrap();
+        let err = cache.apply("lookup", answer, 0).unwrap_err();
+        assert!(err.to_string().contains("another action"), "{err}");
+        assert_eq!(cache.lookup("lookup", 0), DefinitionLookup::Missing);
     }
 
     #[test]

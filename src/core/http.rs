@@ -236,6 +236,12 @@ pub fn is_sendable_header(name: &str, value: &str) -> bool {
     name_ok && value_ok
 }
 
+/// Whether `segment`, once percent-encoded, is a path segment of its own: not empty and not made
+/// of dots alone (`.` and `..` are dot segments that URL parsers resolve, spelt `%2e` too).
+pub fn is_plain_path_segment(segment: &str) -> bool {
+    !segment.is_empty() && !segment.bytes().all(|b| b == b'.')
+}
+
 /// Percent-encodes one URL path segment (RFC 3986 unreserved characters pass through).
 pub fn encode_path_segment(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
@@ -275,6 +281,16 @@ mod tests {
         }
         for name in ["", "a b", "a:b", "a\nb", "\u{e9}"] {
             assert!(!is_sendable_header(name, "v"), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn dot_segments_and_empty_ones_are_not_plain() {
+        for bad in ["", ".", "..", "...."] {
+            assert!(!is_plain_path_segment(bad), "{bad:?}");
+        }
+        for good in ["a", ".a", "a..", "%2e", "..a"] {
+            assert!(is_plain_path_segment(good), "{good:?}");
         }
     }
 

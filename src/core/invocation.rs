@@ -11,7 +11,7 @@ use super::audit::{audit_record_hashed, payload_hash, payload_hash_of_json, Audi
 use super::config::{ClientConfig, PollPolicy};
 use super::definition::{action_url, ActionDefinition, OutputParameter};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
-use super::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
+use super::http::{encode_path_segment, is_plain_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
 use super::operation::{response_error, Phase, Progress, SingleRequest, Step};
 use super::poll_schedule::PollSchedule;
 use super::retry::{parse_retry_after, RetryGovernor};
@@ -130,6 +130,16 @@ pub fn parse_status_body(response: &HttpResponse, fallback_id: Option<&str>) -> 
         .map(|list| list.iter().map(upstream_error_from_value).collect())
         .unwrap_or_default();
     Ok(InvocationStatus { invoke_id, status, outputs, errors })
+}
+
+/// Invocation ids travel in URL paths: 1 to 256 characters, not made of dots alone (`..` would
+/// turn a status request into one for the action's definition). `field` names the id in the error.
+pub fn check_invoke_id(field: &str, invoke_id: &str) -> Result<(), DataActionsError> {
+    if invoke_id.len() <= 256 && is_plain_path_segment(invoke_id) {
+        Ok(())
+    } else {
+        Err(DataActionsError::BadInput { message: format!("{field} must be 1 to 256 characters, not only dots") })
+    }
 }
 
 /// `{base}/api/v2/data-actions/{id}/invoke/{invokeId}`.
@@ -365,6 +375,17 @@ impl InvokeOperation {
             }));
             return;
         };
+        if check_invoke_id("invokeId", &invoke_id).is_err() {
+            // Polling would build a URL from it; the invocation may still run upstream.
+            self.progress.finish(Err(DataActionsError::Upstream {
+                status: response.status,
+                upstream_code: None,
+                message: "an asynchronous answer whose invokeId cannot be polled (empty, only dots or over 256 characters)".into(),
+                invoke_id: Some(invoke_id),
+                retryable: false,
+            }));
+            return;
+        }
         if self.accept_pending {
             self.progress.finish(Ok(self.result("pending".into(), Map::new(), Vec::new(), now_ms, None)));
             return;
@@ -399,7 +420,9 @@ impl InvokeOperation {
         let elapsed = now_ms.saturating_sub(self.accepted_at_ms);
         let scheduled = PollSchedule::of_policy(&self.poll_policy).wait_ms(elapsed, governor.jitter.next_u64());
         let wait = scheduled.max(retry_after_ms(response, now_ms));
-        let request = status_request_at(&self.action_url, &status.invoke_id, self.request_timeout_ms);
+        // Polled by the id the invoke answer gave (checked then), whatever a status answer says.
+        let invoke_id = self.invoke_id.as_deref().unwrap_or(&status.invoke_id);
+        let request = status_request_at(&self.action_url, invoke_id, self.request_timeout_ms);
         self.progress.next_exchange(request, now_ms.saturating_add(wait));
         self.bound_retry_wait(now_ms);
     }

@@ -81,7 +81,7 @@ impl RetryBudget {
 
     /// A success puts one back.
     pub fn refill_one(&mut self) {
-        self.available = (self.available + 1).min(self.capacity);
+        self.available = self.available.saturating_add(1).min(self.capacity);
     }
 
     /// What is left.
@@ -215,6 +215,16 @@ mod tests {
         assert_eq!(parse_retry_after("Tue, 24 Nov 2026 12:00:10 GMT", now_ms), Some(10_000));
         assert_eq!(parse_retry_after("Tue, 24 Nov 2026 11:00:00 GMT", now_ms), Some(0));
         assert_eq!(parse_retry_after("soon", now_ms), None);
+    }
+
+    #[test]
+    fn a_full_budget_of_any_size_refills_without_overflow() {
+        let mut budget = RetryBudget::new(u32::MAX);
+        budget.refill_one();
+        assert_eq!(budget.available(), u32::MAX);
+        assert!(budget.try_spend(u32::MAX));
+        budget.refill_one();
+        assert_eq!(budget.available(), 1);
     }
 
     #[test]

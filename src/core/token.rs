@@ -20,6 +20,29 @@ pub struct TokenRecord {
     /// The scopes granted, when the upstream said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// When it was granted, in milliseconds since the Unix epoch (0 when unknown: a record
+    /// persisted before this field existed); with `expires_at_ms` it gives the token's lifetime.
+    #[serde(default)]
+    pub obtained_at_ms: u64,
+}
+
+/// A short-lived token is refreshed this fraction of its lifetime before it expires (a quarter),
+/// rather than the whole configured margin, which would leave it never usable.
+pub const SHORT_TOKEN_MARGIN_DIVISOR: u64 = 4;
+
+impl TokenRecord {
+    /// How long before expiry this token is refreshed: `max_margin_ms`, or a quarter of its
+    /// lifetime when that is shorter (a token granted for 60 s is used for 45 s, not refreshed on
+    /// every call).
+    pub fn refresh_margin_ms(&self, max_margin_ms: u64) -> u64 {
+        let lifetime_ms = self.expires_at_ms.saturating_sub(self.obtained_at_ms);
+        max_margin_ms.min(lifetime_ms / SHORT_TOKEN_MARGIN_DIVISOR)
+    }
+
+    /// Whether the token may still be used at `now_ms` (it is not within its refresh margin).
+    pub fn is_fresh_at(&self, now_ms: u64, max_margin_ms: u64) -> bool {
+        now_ms.saturating_add(self.refresh_margin_ms(max_margin_ms)) < self.expires_at_ms
+    }
 }
 
 impl std::fmt::Debug for TokenRecord {
@@ -28,6 +51,7 @@ impl std::fmt::Debug for TokenRecord {
             .field("access_token", &"***")
             .field("expires_at_ms", &self.expires_at_ms)
             .field("scope", &self.scope)
+            .field("obtained_at_ms", &self.obtained_at_ms)
             .finish()
     }
 }
@@ -100,6 +124,7 @@ pub fn parse_token_response(response: &HttpResponse, now_ms: u64) -> Result<Toke
         access_token: answer.access_token,
         expires_at_ms: now_ms.saturating_add(answer.expires_in.saturating_mul(1000)),
         scope: answer.scope,
+        obtained_at_ms: now_ms,
     })
 }
 
@@ -111,7 +136,8 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// An empty cache that refreshes `refresh_margin_ms` before expiry.
+    /// An empty cache that refreshes `refresh_margin_ms` before expiry (less for short-lived
+    /// tokens: [`TokenRecord::refresh_margin_ms`]).
     pub fn new(refresh_margin_ms: u64) -> Self {
         TokenCache { record: None, refresh_margin_ms }
     }
@@ -120,7 +146,7 @@ impl TokenCache {
     pub fn valid_token(&self, now_ms: u64) -> Option<&str> {
         self.record
             .as_ref()
-            .filter(|r| now_ms.saturating_add(self.refresh_margin_ms) < r.expires_at_ms)
+            .filter(|r| r.is_fresh_at(now_ms, self.refresh_margin_ms))
             .map(|r| r.access_token.as_str())
     }
 
@@ -195,9 +221,25 @@ mod tests {
     }
 
     #[test]
+    fn short_lived_tokens_are_refreshed_a_quarter_of_their_lifetime_before_expiry() {
+        let mut cache = TokenCache::new(60_000);
+        for (expires_in_s, usable_for_ms) in [(60_u64, 45_000_u64), (30, 22_500), (1, 750), (240, 180_000), (3_600, 3_540_000)] {
+            let response = HttpResponse::json(200, &json!({"access_token": "t", "expires_in": expires_in_s}));
+            cache.store(parse_token_response(&response, 1_000).unwrap());
+            assert_eq!(cache.valid_token(1_000), Some("t"), "{expires_in_s} s");
+            assert_eq!(cache.valid_token(1_000 + usable_for_ms - 1), Some("t"), "{expires_in_s} s");
+            assert_eq!(cache.valid_token(1_000 + usable_for_ms), None, "{expires_in_s} s");
+        }
+        // A token granted for 0 s is never usable (and never makes a margin underflow).
+        let response = HttpResponse::json(200, &json!({"access_token": "t", "expires_in": 0}));
+        cache.store(parse_token_response(&response, 1_000).unwrap());
+        assert_eq!(cache.valid_token(1_000), None);
+    }
+
+    #[test]
     fn invalidation_only_forgets_the_rejected_token() {
         let mut cache = TokenCache::new(0);
-        cache.store(TokenRecord { access_token: "new".into(), expires_at_ms: 10, scope: None });
+        cache.store(TokenRecord { access_token: "new".into(), expires_at_ms: 10, scope: None, obtained_at_ms: 0 });
         assert!(!cache.invalidate("old"));
         assert_eq!(cache.valid_token(0), Some("new"));
         assert!(cache.invalidate("new"));
@@ -227,9 +269,12 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_hide_the_token_in_debug() {
-        let record = TokenRecord { access_token: "secret-token".into(), expires_at_ms: 5, scope: Some("a".into()) };
+        let record = TokenRecord { access_token: "secret-token".into(), expires_at_ms: 5, scope: Some("a".into()), obtained_at_ms: 1 };
         let text = serde_json::to_string(&record).unwrap();
         assert_eq!(serde_json::from_str::<TokenRecord>(&text).unwrap(), record);
+        // A record persisted before `obtainedAtMs` existed still reads (lifetime unknown: 60 s margin).
+        let old: TokenRecord = serde_json::from_str(r#"{"accessToken":"t","expiresAtMs":3600000}"#).unwrap();
+        assert_eq!((old.obtained_at_ms, old.refresh_margin_ms(60_000)), (0, 60_000));
         assert!(!format!("{record:?}").contains("secret-token"));
     }
 }

@@ -106,13 +106,27 @@ pub fn coerce_value(value: &Value, target: ParamType) -> Option<Value> {
     }
 }
 
+/// The largest integer every JSON reader holds exactly (2^53 - 1, JavaScript's
+/// `Number.MAX_SAFE_INTEGER`, the interoperable range of I-JSON, RFC 7493): an `integer` input must
+/// lie within it, whatever form it comes in, or it is refused rather than rounded by someone.
+pub const MAX_EXACT_INTEGER: u64 = (1 << 53) - 1;
+
+fn exact_integer(magnitude: u64) -> bool {
+    magnitude <= MAX_EXACT_INTEGER
+}
+
 fn integer_from_number(n: &Number) -> Option<Value> {
-    if n.is_i64() || n.is_u64() {
-        return Some(Value::Number(n.clone()));
+    if let Some(i) = n.as_i64() {
+        return exact_integer(i.unsigned_abs()).then(|| Value::Number(n.clone()));
+    }
+    if n.is_u64() {
+        // Above i64::MAX, so beyond the exact range.
+        return None;
     }
     let f = n.as_f64()?;
-    // 42.0 is 42; 4.5 is not an integer, and beyond 2^53 a float no longer names one integer.
-    if f.is_finite() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+    // 42.0 is 42; 4.5 is not an integer, and from 2^53 on a float no longer names one integer.
+    if f.is_finite() && f.fract() == 0.0 && f.abs() <= MAX_EXACT_INTEGER as f64 {
+        // Within ±(2^53 - 1) and whole, so the conversion is exact.
         return Some(Value::Number(Number::from(f as i64)));
     }
     None
@@ -124,10 +138,8 @@ fn parse_integer(text: &str) -> Option<Value> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if let Ok(i) = trimmed.parse::<i64>() {
-        return Some(Value::Number(Number::from(i)));
-    }
-    trimmed.parse::<u64>().ok().map(|u| Value::Number(Number::from(u)))
+    let i = trimmed.parse::<i64>().ok()?;
+    exact_integer(i.unsigned_abs()).then(|| Value::Number(Number::from(i)))
 }
 
 fn parse_number(text: &str) -> Option<Value> {
@@ -195,6 +207,9 @@ mod tests {
             assert_eq!(coerce_value(&json!(text), ParamType::Boolean), Some(json!(expected)), "{text}");
         }
         assert_eq!(coerce_value(&json!(42.0), ParamType::Integer), Some(json!(42)));
+        assert_eq!(coerce_value(&json!("9007199254740991"), ParamType::Integer), Some(json!(9_007_199_254_740_991_i64)));
+        assert_eq!(coerce_value(&json!("-9007199254740991"), ParamType::Integer), Some(json!(-9_007_199_254_740_991_i64)));
+        assert_eq!(coerce_value(&json!(9_007_199_254_740_991.0), ParamType::Integer), Some(json!(9_007_199_254_740_991_i64)));
         assert_eq!(coerce_value(&json!(true), ParamType::Boolean), Some(json!(true)));
     }
 
@@ -213,6 +228,14 @@ mod tests {
             (json!(2), ParamType::Boolean),
             (json!([1]), ParamType::String),
             (json!(1e300), ParamType::Integer),
+            // 2^53 is where doubles stop naming one integer: 2^53 + 1 reads as 2^53.
+            (json!("9007199254740992"), ParamType::Integer),
+            (json!("-9007199254740992"), ParamType::Integer),
+            (json!("9007199254740993"), ParamType::Integer),
+            (json!("18446744073709551615"), ParamType::Integer),
+            (json!(9_007_199_254_740_992_u64), ParamType::Integer),
+            (json!(u64::MAX), ParamType::Integer),
+            (json!(9_007_199_254_740_992.0), ParamType::Integer),
         ] {
             assert_eq!(coerce_value(&value, target), None, "{value} as {target:?}");
         }
@@ -256,8 +279,18 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_integer_text_round_trips(i in any::<i64>()) {
+        fn any_exact_integer_text_round_trips(i in -(MAX_EXACT_INTEGER as i64)..=(MAX_EXACT_INTEGER as i64)) {
             prop_assert_eq!(coerce_value(&json!(i.to_string()), ParamType::Integer), Some(json!(i)));
+            prop_assert_eq!(coerce_value(&json!(i), ParamType::Integer), Some(json!(i)));
+            prop_assert_eq!(coerce_value(&json!(i), ParamType::String), Some(json!(i.to_string())));
+        }
+
+        #[test]
+        fn integers_beyond_the_exact_range_are_refused_in_every_form(i in any::<i64>().prop_filter("inexact", |i| i.unsigned_abs() > MAX_EXACT_INTEGER)) {
+            prop_assert_eq!(coerce_value(&json!(i.to_string()), ParamType::Integer), None);
+            prop_assert_eq!(coerce_value(&json!(i), ParamType::Integer), None);
+            prop_assert_eq!(coerce_value(&json!(i as f64), ParamType::Integer), None);
+            // Not an integer input, still any other type's value: a string keeps every digit.
             prop_assert_eq!(coerce_value(&json!(i), ParamType::String), Some(json!(i.to_string())));
         }
 

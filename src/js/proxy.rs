@@ -27,7 +27,7 @@ use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
 use crate::core::definition::{check_action_id, ActionDefinition};
 use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailureKind};
-use crate::core::invocation::{InvokeOptions, StatusEvent};
+use crate::core::invocation::{check_invoke_id, InvokeOptions, StatusEvent};
 use crate::core::{DataActionsError, Secret};
 use crate::driver::{CallOptions, CancelSignal, Runtime, Transport};
 
@@ -295,7 +295,8 @@ where
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| response.header("location").and_then(|l| l.rsplit('/').next()).map(|s| s.split('?').next().unwrap_or(s).to_string()))
-            .filter(|id| !id.is_empty());
+            // Polled in a URL path: an empty or dot-segment id is as good as none.
+            .filter(|id| check_invoke_id("invocationId", id).is_ok());
         let mut last_status: Option<String> = None;
         let mut polls: u32 = 0;
         loop {
@@ -316,7 +317,7 @@ where
                 return finish(record, polls, self.runtime.now_ms().saturating_sub(started));
             }
             let Some(invocation_id) = invocation_id.as_deref() else {
-                return Err(malformed(&response, "a pending invocation without invocationId", None));
+                return Err(malformed(&response, "a pending invocation without a usable invocationId", None));
             };
             let known_invoke_id = invoke_id_of(&record);
             let now = self.runtime.now_ms();
@@ -344,9 +345,7 @@ where
     /// One read of an invocation record (`invocationId` is the Worker's id from `invoke`).
     pub async fn get_invocation(&self, action_id: &str, invocation_id: &str, signal: Option<&R::Signal>) -> Result<Value, ErrorDetails> {
         check_action_id(action_id).map_err(|e| e.details())?;
-        if invocation_id.is_empty() || invocation_id.len() > 256 {
-            return Err(DataActionsError::BadInput { message: "invocationId must be 1 to 256 characters".into() }.details());
-        }
+        check_invoke_id("invocationId", invocation_id).map_err(|e| e.details())?;
         let mut record = self.fetch_record(invocation_id, None, signal, None).await?;
         if let Some(object) = record.as_object_mut() {
             object.entry("outputs").or_insert_with(|| Value::Object(Map::new()));
