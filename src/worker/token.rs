@@ -10,11 +10,12 @@ use super::app::App;
 use super::store::TOKEN_KEY;
 use crate::core::DataActionsError;
 
-/// Whether the client holds a token that is not within the refresh margin of its expiry.
+/// Whether the client holds a token that is not within the refresh margin of its expiry (the
+/// core's rule: the configured margin, or a quarter of a short token's lifetime).
 fn has_valid_token(app: &App) -> bool {
     let margin = app.settings().client.token_refresh_margin_ms;
     let now = app.now();
-    app.client().export_token().is_some_and(|t| now.saturating_add(margin) < t.expires_at_ms)
+    app.client().export_token().is_some_and(|t| t.is_fresh_at(now, margin))
 }
 
 /// Makes sure the client holds a valid token: its own, the one in KV, or a new one.
