@@ -294,7 +294,19 @@ function dotenvLine(key, value) {
  *           instanceOf?: string, root?: string, onOutput?: (text: string) => void }} [options]
  * @returns {Promise<Started & { name: string, kvGet: (key: string) => Promise<string>, kvPut: (key: string, value: string) => Promise<void> }>}
  */
-export async function startWorker({
+export async function startWorker(options = {}) {
+  // A port found free can be taken by another process before workerd binds it (ports are chosen
+  // by binding 0 and closing): start again, with new ports where the caller chose none.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test(String(error?.message))) throw error;
+    }
+  }
+}
+
+async function startWorkerOnce({
   vars = {},
   secrets,
   port,
