@@ -31,14 +31,16 @@ if [ ${#files[@]} -eq 0 ]; then
 fi
 log "running ${#files[@]} test file(s)"
 status=0
-node --test --test-concurrency=1 "${files[@]}" || status=$?
+# A file whose process never exits (a server left open after a failed start) must not hold CI: the
+# files take a few minutes together, so 20 minutes means something hangs.
+timeout --kill-after=30 1200 node --test --test-concurrency=1 "${files[@]}" || status=$?
 if [ $# -eq 0 ] && [ "${SOAK_N:-120}" != 0 ]; then
   log "fault soak: SOAK_N=${SOAK_N:-120} invocations through two Worker instances"
-  SOAK_N="${SOAK_N:-120}" node tests/e2e/soak.mjs || status=$?
+  SOAK_N="${SOAK_N:-120}" timeout --kill-after=30 900 node tests/e2e/soak.mjs || status=$?
 fi
 if [ $# -eq 0 ]; then
   log "schemathesis against the Worker's OpenAPI description"
-  node tests/e2e/schemathesis.mjs || status=$?
+  timeout --kill-after=30 600 node tests/e2e/schemathesis.mjs || status=$?
 fi
 log "done in $(( $(date +%s) - started ))s (exit $status)"
 exit "$status"

@@ -127,8 +127,9 @@ describe("GET /v1/actions", () => {
       res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(Buffer.from(await upstream.arrayBuffer()));
     });
     await new Promise((ok) => forwarder.listen(0, "127.0.0.1", ok));
-    const other = await startWorker({ vars: { CXONE_BASE_URL: `http://127.0.0.1:${forwarder.address().port}` } });
+    let other;
     try {
+      other = await startWorker({ vars: { CXONE_BASE_URL: `http://127.0.0.1:${forwarder.address().port}` } });
       const seen = checkedApi(other.url, contract);
       const empty = await seen("GET", "/v1/actions");
       assert.equal(empty.status, 200);
@@ -153,7 +154,9 @@ describe("GET /v1/actions", () => {
       assert.equal(second.body.source, "seen");
       assert.deepEqual([...first.body.actions, ...second.body.actions].map((a) => a.id), ["export-report", "lookup-customer"]);
     } finally {
-      await other.stop();
+      // Also when the Worker did not start: an open forwarder would keep the test process alive.
+      await other?.stop();
+      forwarder.closeAllConnections();
       forwarder.close();
     }
   });
