@@ -12,9 +12,11 @@ mod common;
 
 use arbitrary::{Result, Unstructured};
 use cxone_data_actions::core::config::MAX_RETRY_BUDGET;
-use cxone_data_actions::core::definition::{action_url, check_action_id};
+use cxone_data_actions::core::definition::check_action_id;
+use cxone_data_actions::core::profile::action_url;
 use cxone_data_actions::core::http::encode_path_segment;
-use cxone_data_actions::core::invocation::{check_invoke_id, status_url};
+use cxone_data_actions::core::invocation::check_invoke_id;
+use cxone_data_actions::core::profile::cxone_seed::status_url;
 use cxone_data_actions::core::ClientConfig;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};

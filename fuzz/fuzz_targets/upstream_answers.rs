@@ -16,7 +16,7 @@ mod common;
 
 use arbitrary::{Result, Unstructured};
 use cxone_data_actions::core::definition::{parse_definition_response, ActionDefinition, DefinitionAnswer, OutputParameter, ParamType};
-use cxone_data_actions::core::error::parse_upstream_errors;
+use cxone_data_actions::core::profile::cxone_seed::parse_upstream_errors;
 use cxone_data_actions::core::invocation::{is_terminal, parse_status_body};
 use cxone_data_actions::core::operation::{response_error, Operation, Step};
 use cxone_data_actions::core::retry::RetryableFailure;

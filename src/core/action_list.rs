@@ -5,11 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::config::ClientConfig;
-use super::definition::{check_action_id, ActionDefinition};
-use super::error::DataActionsError;
-use super::http::{form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
-use super::operation::response_error;
+use super::definition::ActionDefinition;
 
 /// The largest page the upstream serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -58,73 +54,12 @@ pub enum ActionList {
     },
 }
 
-fn bad(message: impl Into<String>) -> DataActionsError {
-    DataActionsError::BadInput { message: message.into() }
-}
-
-/// The request for one page: `page_size` from 1 to [`MAX_PAGE_SIZE`], `page_token` as the previous
-/// page gave it.
-pub fn list_request(config: &ClientConfig, page_token: Option<&str>, page_size: u32) -> Result<HttpRequest, DataActionsError> {
-    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-        return Err(bad(format!("the page size must be from 1 to {MAX_PAGE_SIZE}")));
-    }
-    let size = page_size.to_string();
-    let mut pairs = vec![("pageSize", size.as_str())];
-    if let Some(token) = page_token {
-        if token.is_empty() || token.len() > MAX_PAGE_TOKEN_LEN {
-            return Err(bad(format!("a page token must be 1 to {MAX_PAGE_TOKEN_LEN} characters")));
-        }
-        pairs.push(("pageToken", token));
-    }
-    Ok(HttpRequest {
-        purpose: RequestPurpose::List,
-        method: Method::Get,
-        url: format!("{}/api/v2/data-actions?{}", config.base_url, form_encode(&pairs)),
-        headers: vec![("accept".to_string(), "application/json".to_string())],
-        body: None,
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: true,
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageBody {
-    actions: Vec<Value>,
-    #[serde(default)]
-    next_page_token: Option<String>,
-}
-
-/// Reads a list answer. Entries whose id this client could not use (see [`check_action_id`]) are
-/// left out; an answer that is not a page is an `upstream` error; other statuses map as usual.
-pub fn parse_list_response(response: &HttpResponse, _now_ms: u64) -> Result<ActionList, DataActionsError> {
-    match response.status {
-        200 => {}
-        404 | 405 | 501 => return Ok(ActionList::Unsupported { status: response.status }),
-        _ => return Err(response_error(response, RequestPurpose::List, None)),
-    }
-    let malformed = |what: String| DataActionsError::Upstream {
-        status: response.status,
-        upstream_code: None,
-        message: format!("malformed action list: {what}"),
-        invoke_id: None,
-        retryable: false,
-    };
-    let body: PageBody = serde_json::from_slice(&response.body)
-        .map_err(|e| malformed(format!("line {}, column {}", e.line(), e.column())))?;
-    let actions = body
-        .actions
-        .into_iter()
-        .filter_map(|entry| serde_json::from_value::<ActionSummary>(entry).ok())
-        .filter(|summary| check_action_id(&summary.id).is_ok())
-        .collect();
-    let next_page_token = body.next_page_token.filter(|token| !token.is_empty());
-    Ok(ActionList::Page(ActionPage { actions, next_page_token }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::config::ClientConfig;
+    use crate::core::http::{HttpResponse, RequestPurpose};
+    use crate::core::profile::cxone_seed::{list_request, parse_list_response};
     use serde_json::json;
 
     fn config() -> ClientConfig {

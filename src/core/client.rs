@@ -3,19 +3,16 @@
 
 use serde_json::Value;
 
-use super::action_list::{list_request, parse_list_response, ActionList};
+use super::action_list::ActionList;
 use super::callback::{parse_notification, CallbackAck, CallbackLedger};
 use super::config::ClientConfig;
-use super::definition::{
-    check_action_id, definition_request, parse_definition_response, ActionDefinition, DefinitionAnswer,
-    DefinitionCache, DefinitionLookup,
-};
+use super::definition::{check_action_id, ActionDefinition, DefinitionAnswer, DefinitionCache, DefinitionLookup};
 use super::error::DataActionsError;
-use super::http::{HttpResponse, RequestPurpose};
-use super::invocation::{check_invoke_id, status_operation, InvocationStatus, InvokeOperation, InvokeOptions};
-use super::operation::{response_error, SingleRequest};
+use super::invocation::{check_invoke_id, InvocationStatus, InvokeOperation, InvokeOptions};
+use super::operation::SingleRequest;
+use super::profile;
 use super::retry::RetryGovernor;
-use super::token::{parse_token_response, token_request, TokenCache, TokenRecord};
+use super::token::{TokenCache, TokenRecord};
 use super::validate::validate_inputs;
 
 /// Where a definition comes from.
@@ -55,31 +52,21 @@ impl ClientCore {
 
     /// The operation that obtains a token.
     pub fn token_operation(&self) -> SingleRequest<TokenRecord> {
-        SingleRequest::new(token_request(&self.config), parse_token_response)
+        profile::token_operation(&self.config)
     }
 
     /// The operation that reads one page of the upstream's action list.
     pub fn list_operation(&self, page_token: Option<&str>, page_size: u32) -> Result<SingleRequest<ActionList>, DataActionsError> {
-        Ok(SingleRequest::new(list_request(&self.config, page_token, page_size)?, parse_list_response))
+        profile::list_operation(&self.config, page_token, page_size)
     }
 
     /// The cached definition, or the operation that fetches it.
     pub fn definition(&self, action_id: &str, now_ms: u64) -> Result<DefinitionSource, DataActionsError> {
         check_action_id(action_id)?;
-        fn parse(response: &HttpResponse, _now: u64) -> Result<DefinitionAnswer, DataActionsError> {
-            if response.status != 200 && response.status != 304 {
-                return Err(response_error(response, RequestPurpose::Definition, None));
-            }
-            parse_definition_response(response)
-        }
         Ok(match self.definitions.lookup(action_id, now_ms) {
             DefinitionLookup::Fresh(definition) => DefinitionSource::Cached(definition.clone()),
-            DefinitionLookup::Stale { etag } => {
-                DefinitionSource::Fetch(SingleRequest::new(definition_request(&self.config, action_id, etag), parse))
-            }
-            DefinitionLookup::Missing => {
-                DefinitionSource::Fetch(SingleRequest::new(definition_request(&self.config, action_id, None), parse))
-            }
+            DefinitionLookup::Stale { etag } => DefinitionSource::Fetch(profile::definition_operation(&self.config, action_id, etag)),
+            DefinitionLookup::Missing => DefinitionSource::Fetch(profile::definition_operation(&self.config, action_id, None)),
         })
     }
 
@@ -103,6 +90,7 @@ impl ClientCore {
     ) -> Result<InvokeOperation, DataActionsError> {
         // The invoke and status URLs are built from the definition's id, wherever it came from.
         check_action_id(&definition.id)?;
+        profile::check_invoke_options(&self.config, &options)?;
         let coerced = validate_inputs(definition, inputs)?;
         Ok(InvokeOperation::new(&self.config, definition, coerced, options, now_ms))
     }
@@ -111,7 +99,7 @@ impl ClientCore {
     pub fn status_operation(&self, action_id: &str, invoke_id: &str) -> Result<SingleRequest<InvocationStatus>, DataActionsError> {
         check_action_id(action_id)?;
         check_invoke_id("invokeId", invoke_id)?;
-        Ok(status_operation(&self.config, action_id, invoke_id))
+        profile::status_operation(&self.config, action_id, invoke_id)
     }
 
     /// Answers a completion callback; a duplicate gets the first answer and changes nothing.

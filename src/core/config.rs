@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::error::DataActionsError;
+use super::profile::Profile;
 
 /// The scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 2] = ["data-actions:read", "data-actions:execute"];
@@ -115,6 +116,17 @@ impl Default for PollPolicy {
 #[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigInput {
+    /// The upstream's profile: `cxone-seed` (default), `genesys-cloud` or `cxone`.
+    pub profile: Option<String>,
+    /// genesys-cloud: the platform's host (`mypurecloud.com`, `usw2.pure.cloud`…): the API is
+    /// `https://api.{region}`, the token endpoint `https://login.{region}/oauth/token`.
+    pub region: Option<String>,
+    /// cxone: the sign-in issuer (default `https://cxone.niceincontact.com`).
+    pub issuer: Option<String>,
+    /// cxone: the access key id (a secret).
+    pub access_key_id: Option<String>,
+    /// cxone: the access key secret (a secret).
+    pub access_key_secret: Option<String>,
     /// Tenant name: the upstream is `https://{tenant}.nicecxone.com`.
     pub tenant: Option<String>,
     /// Explicit upstream origin (instead of `tenant`).
@@ -140,6 +152,11 @@ pub struct ConfigInput {
 impl std::fmt::Debug for ConfigInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConfigInput")
+            .field("profile", &self.profile)
+            .field("region", &self.region)
+            .field("issuer", &self.issuer)
+            .field("access_key_id", &self.access_key_id.as_ref().map(|_| "***"))
+            .field("access_key_secret", &self.access_key_secret.as_ref().map(|_| "***"))
             .field("tenant", &self.tenant)
             .field("base_url", &self.base_url)
             .field("token_url", &self.token_url)
@@ -152,6 +169,8 @@ impl std::fmt::Debug for ConfigInput {
 /// A checked configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
+    /// The upstream's profile.
+    pub profile: Profile,
     /// Upstream origin, without a trailing slash.
     pub base_url: String,
     /// Token endpoint.
@@ -172,35 +191,126 @@ pub struct ClientConfig {
     pub definition_ttl_ms: u64,
     /// A token is refreshed this long before it expires.
     pub token_refresh_margin_ms: u64,
+    /// cxone: the sign-in issuer and the access key (None for the other profiles).
+    pub cxone: Option<CxoneCredentials>,
+}
+
+/// The cxone profile's sign-in: the issuer and the access key (both secrets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CxoneCredentials {
+    /// The issuer, without a trailing slash.
+    pub issuer: String,
+    /// The access key id.
+    pub access_key_id: Secret,
+    /// The access key secret.
+    pub access_key_secret: Secret,
+}
+
+/// The cxone profile's issuer when none is configured.
+pub const DEFAULT_CXONE_ISSUER: &str = "https://cxone.niceincontact.com";
+
+/// genesys-cloud regions this client knows (the form of others is checked, not their name).
+pub const KNOWN_GENESYS_REGIONS: [&str; 16] = [
+    "mypurecloud.com",
+    "use2.us-gov-pure.cloud",
+    "usw2.pure.cloud",
+    "cac1.pure.cloud",
+    "sae1.pure.cloud",
+    "mypurecloud.ie",
+    "euw2.pure.cloud",
+    "mypurecloud.de",
+    "euc2.pure.cloud",
+    "mec1.pure.cloud",
+    "aps1.pure.cloud",
+    "apne2.pure.cloud",
+    "mypurecloud.jp",
+    "apne3.pure.cloud",
+    "mypurecloud.com.au",
+    "use1.maximus-pure.cloud",
+];
+
+/// A genesys-cloud region: a host name of lower-case DNS labels, at least two, without scheme,
+/// port or path (`mypurecloud.com`, `usw2.pure.cloud`).
+pub fn check_region(region: &str) -> Result<(), DataActionsError> {
+    let labels: Vec<&str> = region.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    let top_ok = labels.last().is_some_and(|top| top.bytes().all(|b| b.is_ascii_lowercase()));
+    if region.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) && top_ok {
+        Ok(())
+    } else {
+        Err(config_error(
+            "region",
+            "must be a Genesys Cloud host such as mypurecloud.com or usw2.pure.cloud (lower-case DNS labels, no scheme, port or path)",
+        ))
+    }
 }
 
 impl ClientConfig {
     /// Checks every field; the first wrong one is named in the error.
     pub fn from_input(input: ConfigInput) -> Result<ClientConfig, DataActionsError> {
-        let base_url = match (non_empty(input.tenant.as_deref()), non_empty(input.base_url.as_deref())) {
-            (Some(_), Some(_)) => return Err(config_error("tenant", "and `baseUrl` are exclusive: give one")),
-            (None, None) => return Err(config_error("tenant", "is required (or give `baseUrl`)")),
-            (Some(tenant), None) => {
-                let valid = tenant.len() <= 63
-                    && tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !tenant.starts_with('-')
-                    && !tenant.ends_with('-');
-                if !valid {
-                    return Err(config_error("tenant", "must be a DNS label (letters, digits, inner hyphens)"));
-                }
-                format!("https://{}.nicecxone.com", tenant.to_ascii_lowercase())
-            }
-            (None, Some(url)) => check_url("baseUrl", url)?,
+        let profile = match non_empty(input.profile.as_deref()) {
+            None => Profile::CxoneSeed,
+            Some(name) => Profile::from_name(name)
+                .ok_or_else(|| config_error("profile", "must be one of cxone-seed, genesys-cloud, cxone"))?,
         };
-        let token_url = match non_empty(input.token_url.as_deref()) {
-            Some(url) => check_url("tokenUrl", url)?,
-            None => format!("{base_url}/oauth2/token"),
+        let (base_url, token_url, cxone) = match profile {
+            Profile::CxoneSeed => {
+                refuse_fields(&input, profile, &["region", "issuer", "accessKeyId", "accessKeySecret"])?;
+                let (base, token) = seed_urls(&input)?;
+                (base, token, None)
+            }
+            Profile::GenesysCloud => {
+                refuse_fields(&input, profile, &["tenant", "scopes", "issuer", "accessKeyId", "accessKeySecret"])?;
+                let (base, token) = genesys_urls(&input)?;
+                (base, token, None)
+            }
+            Profile::Cxone => {
+                refuse_fields(&input, profile, &["tenant", "region", "tokenUrl"])?;
+                let issuer = match non_empty(input.issuer.as_deref()) {
+                    Some(url) => check_url("issuer", url)?,
+                    None => DEFAULT_CXONE_ISSUER.to_string(),
+                };
+                let access_key_id = non_empty(input.access_key_id.as_deref()).ok_or_else(|| config_error("accessKeyId", "is required"))?;
+                let access_key_secret =
+                    non_empty(input.access_key_secret.as_deref()).ok_or_else(|| config_error("accessKeySecret", "is required"))?;
+                // The API host comes from the sign-in (cxone-configuration's api_endpoint) unless
+                // `baseUrl` pins it.
+                let base = match non_empty(input.base_url.as_deref()) {
+                    Some(url) => check_url("baseUrl", url)?,
+                    None => String::new(),
+                };
+                let credentials = CxoneCredentials {
+                    issuer: issuer.clone(),
+                    access_key_id: Secret::new(access_key_id),
+                    access_key_secret: Secret::new(access_key_secret),
+                };
+                (base, String::new(), Some(credentials))
+            }
         };
         let client_id = non_empty(input.client_id.as_deref())
             .ok_or_else(|| config_error("clientId", "is required"))?
             .to_string();
         let client_secret = non_empty(input.client_secret.as_deref())
-            .ok_or_else(|| config_error("clientSecret", "is required"))?;
+            .ok_or_else(|| config_error("clientSecret", "is required"))?
+            .to_string();
+        let config = ClientConfig::checked_rest(input, profile, base_url, token_url, client_id, &client_secret)?;
+        Ok(ClientConfig { cxone, ..config })
+    }
+
+    fn checked_rest(
+        input: ConfigInput,
+        profile: Profile,
+        base_url: String,
+        token_url: String,
+        client_id: String,
+        client_secret: &str,
+    ) -> Result<ClientConfig, DataActionsError> {
         let scopes = match input.scopes {
             None => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
             Some(list) => {
@@ -247,6 +357,7 @@ impl ClientConfig {
             return Err(config_error("poll.jitterPercent", "must be between 0 and 50"));
         }
         Ok(ClientConfig {
+            profile,
             base_url,
             token_url,
             client_id,
@@ -257,6 +368,7 @@ impl ClientConfig {
             poll,
             definition_ttl_ms: input.definition_ttl_ms.unwrap_or(300_000),
             token_refresh_margin_ms: 60_000,
+            cxone: None,
         })
     }
 
@@ -280,6 +392,70 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
         return format!("lacks the field {field}");
     }
     format!("is not JSON of the expected shape (line {}, column {})", error.line(), error.column())
+}
+
+/// The cxone-seed's origin (from `tenant` or `baseUrl`) and token endpoint.
+fn seed_urls(input: &ConfigInput) -> Result<(String, String), DataActionsError> {
+    let base_url = match (non_empty(input.tenant.as_deref()), non_empty(input.base_url.as_deref())) {
+        (Some(_), Some(_)) => return Err(config_error("tenant", "and `baseUrl` are exclusive: give one")),
+        (None, None) => return Err(config_error("tenant", "is required (or give `baseUrl`)")),
+        (Some(tenant), None) => {
+            let valid = tenant.len() <= 63
+                && tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !tenant.starts_with('-')
+                && !tenant.ends_with('-');
+            if !valid {
+                return Err(config_error("tenant", "must be a DNS label (letters, digits, inner hyphens)"));
+            }
+            format!("https://{}.nicecxone.com", tenant.to_ascii_lowercase())
+        }
+        (None, Some(url)) => check_url("baseUrl", url)?,
+    };
+    let token_url = match non_empty(input.token_url.as_deref()) {
+        Some(url) => check_url("tokenUrl", url)?,
+        None => format!("{base_url}/oauth2/token"),
+    };
+    Ok((base_url, token_url))
+}
+
+/// genesys-cloud's API origin and token endpoint: from `region`, or `baseUrl` (and `tokenUrl`,
+/// default `{baseUrl}/oauth/token`) overriding them.
+fn genesys_urls(input: &ConfigInput) -> Result<(String, String), DataActionsError> {
+    let region = non_empty(input.region.as_deref());
+    if let Some(region) = region {
+        check_region(region)?;
+    }
+    let base_url = match (non_empty(input.base_url.as_deref()), region) {
+        (Some(url), _) => check_url("baseUrl", url)?,
+        (None, Some(region)) => format!("https://api.{region}"),
+        (None, None) => return Err(config_error("region", "is required for genesys-cloud (e.g. mypurecloud.com), or give `baseUrl`")),
+    };
+    let token_url = match (non_empty(input.token_url.as_deref()), region) {
+        (Some(url), _) => check_url("tokenUrl", url)?,
+        (None, Some(region)) if non_empty(input.base_url.as_deref()).is_none() => format!("https://login.{region}/oauth/token"),
+        (None, _) => format!("{base_url}/oauth/token"),
+    };
+    Ok((base_url, token_url))
+}
+
+/// Fields another profile reads are refused by name rather than ignored.
+fn refuse_fields(input: &ConfigInput, profile: Profile, names: &[&str]) -> Result<(), DataActionsError> {
+    for name in names {
+        let given = match *name {
+            "tenant" => input.tenant.is_some(),
+            "region" => input.region.is_some(),
+            "issuer" => input.issuer.is_some(),
+            "accessKeyId" => input.access_key_id.is_some(),
+            "accessKeySecret" => input.access_key_secret.is_some(),
+            "scopes" => input.scopes.is_some(),
+            "tokenUrl" => input.token_url.is_some(),
+            _ => false,
+        };
+        if given {
+            return Err(config_error(name, &format!("is not used by the `{}` profile", profile.name())));
+        }
+    }
+    Ok(())
 }
 
 fn non_empty(value: Option<&str>) -> Option<&str> {

@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::config::ClientConfig;
 use super::error::DataActionsError;
-use super::http::{encode_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose};
+use super::http::HttpResponse;
 
 /// The type of an input or output parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,28 +108,6 @@ pub fn check_action_id(action_id: &str) -> Result<(), DataActionsError> {
     }
 }
 
-/// `{base}/api/v2/data-actions/{id}`.
-pub fn action_url(config: &ClientConfig, action_id: &str) -> String {
-    format!("{}/api/v2/data-actions/{}", config.base_url, encode_path_segment(action_id))
-}
-
-/// The definition request, conditional when an ETag is known.
-pub fn definition_request(config: &ClientConfig, action_id: &str, etag: Option<&str>) -> HttpRequest {
-    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    if let Some(etag) = etag {
-        headers.push(("if-none-match".into(), etag.to_string()));
-    }
-    HttpRequest {
-        purpose: RequestPurpose::Definition,
-        method: Method::Get,
-        url: action_url(config, action_id),
-        headers,
-        body: None,
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: true,
-    }
-}
-
 /// What a successful definition answer meant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DefinitionAnswer {
@@ -147,6 +124,7 @@ pub fn parse_definition_response(response: &HttpResponse) -> Result<DefinitionAn
     }
     let definition: ActionDefinition =
         serde_json::from_slice(&response.body).map_err(|e| DataActionsError::Upstream {
+            correlation_id: None,
             status: response.status,
             upstream_code: None,
             message: format!("malformed action definition (line {}, column {})", e.line(), e.column()),
@@ -155,6 +133,7 @@ pub fn parse_definition_response(response: &HttpResponse) -> Result<DefinitionAn
         })?;
     if check_action_id(&definition.id).is_err() {
         return Err(DataActionsError::Upstream {
+            correlation_id: None,
             status: response.status,
             upstream_code: None,
             message: "malformed action definition: its id is not a valid action id".into(),
@@ -223,6 +202,7 @@ impl DefinitionCache {
                 // The invoke and status URLs are built from this id: it must be the one asked for.
                 if definition.id != action_id {
                     return Err(DataActionsError::Upstream {
+                        correlation_id: None,
                         status: 200,
                         upstream_code: None,
                         message: "the upstream answered the definition of another action".into(),
@@ -252,6 +232,7 @@ impl DefinitionCache {
                     Ok(entry.definition.clone())
                 }
                 None => Err(DataActionsError::Upstream {
+                    correlation_id: None,
                     status: 304,
                     upstream_code: None,
                     message: "304 Not Modified for a definition that is not cached".into(),
@@ -276,6 +257,7 @@ impl DefinitionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::profile::cxone_seed::definition_request;
     use serde_json::json;
 
     fn definition_json() -> Value {

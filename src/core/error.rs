@@ -61,6 +61,8 @@ pub enum DataActionsError {
         upstream_code: Option<String>,
         /// What the upstream said.
         message: String,
+        /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), when it gave one.
+        correlation_id: Option<String>,
     },
     /// The token lacks a scope or the tenant a role (403).
     #[error("forbidden (HTTP 403): {message}")]
@@ -71,6 +73,8 @@ pub enum DataActionsError {
         upstream_code: Option<String>,
         /// What is missing, in words.
         message: String,
+        /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), when it gave one.
+        correlation_id: Option<String>,
     },
     /// The action or the invocation does not exist (404).
     #[error("not found (HTTP 404): {message}")]
@@ -81,6 +85,8 @@ pub enum DataActionsError {
         message: String,
         /// The invocation, when it was the invocation that was not found.
         invoke_id: Option<String>,
+        /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), when it gave one.
+        correlation_id: Option<String>,
     },
     /// The inputs do not match the action's definition: every problem is listed.
     #[error("{} input problem(s): {}", issues.len(), summarize(issues))]
@@ -101,6 +107,8 @@ pub enum DataActionsError {
         upstream_code: Option<String>,
         /// What the upstream said.
         message: String,
+        /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), when it gave one.
+        correlation_id: Option<String>,
     },
     /// The action ran and failed (an `errors[]` body, or an async status of `failed`).
     #[error("execution failed{}: {message}", invoke_hint(invoke_id.as_deref()))]
@@ -115,6 +123,8 @@ pub enum DataActionsError {
         message: String,
         /// Every error the upstream listed.
         errors: Vec<UpstreamError>,
+        /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), when it gave one.
+        correlation_id: Option<String>,
     },
     /// The invocation did not finish within the allowed time, or the upstream answered 504.
     #[error("timed out after {elapsed_ms} ms{}", invoke_hint(invoke_id.as_deref()))]
@@ -147,6 +157,8 @@ pub enum DataActionsError {
         invoke_id: Option<String>,
         /// Whether the same call may be tried again later.
         retryable: bool,
+        /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), when it gave one.
+        correlation_id: Option<String>,
     },
     /// No HTTP answer (network failure or per-request timeout).
     #[error("transport failure ({kind:?}): {message}{}", if *outcome_unknown { "; the invoke may have run upstream and was not repeated" } else { "" })]
@@ -160,6 +172,15 @@ pub enum DataActionsError {
         outcome_unknown: bool,
         /// The invocation, where known.
         invoke_id: Option<String>,
+    },
+    /// The configured upstream profile cannot do what was asked (an asynchronous option, a callback
+    /// or a status request against `genesys-cloud`, whose data actions run synchronously only).
+    #[error("not supported by the `{profile}` profile: {message}")]
+    NotSupportedByProfile {
+        /// The profile, e.g. `genesys-cloud`.
+        profile: String,
+        /// What cannot be done, and why.
+        message: String,
     },
     /// The caller's input is malformed (an action id with forbidden characters, a body that is not
     /// JSON, a callback payload without a status...).
@@ -199,6 +220,7 @@ impl DataActionsError {
             DataActionsError::Upstream { .. } => "upstream",
             DataActionsError::Transport { .. } => "transport",
             DataActionsError::BadInput { .. } => "bad_input",
+            DataActionsError::NotSupportedByProfile { .. } => "not_supported_by_profile",
         }
     }
 
@@ -236,6 +258,20 @@ impl DataActionsError {
             | DataActionsError::RateLimited { upstream_code, .. }
             | DataActionsError::ExecutionFailed { upstream_code, .. }
             | DataActionsError::Upstream { upstream_code, .. } => upstream_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`), where it
+    /// gave one.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            DataActionsError::Unauthorized { correlation_id, .. }
+            | DataActionsError::Forbidden { correlation_id, .. }
+            | DataActionsError::NotFound { correlation_id, .. }
+            | DataActionsError::RateLimited { correlation_id, .. }
+            | DataActionsError::ExecutionFailed { correlation_id, .. }
+            | DataActionsError::Upstream { correlation_id, .. } => correlation_id.as_deref(),
             _ => None,
         }
     }
@@ -290,6 +326,7 @@ impl DataActionsError {
             retryable: self.retryable(),
             upstream_code: self.upstream_code().map(str::to_string),
             invoke_id: self.invoke_id().map(str::to_string),
+            upstream_correlation_id: self.correlation_id().map(str::to_string),
             issues: self.issues().to_vec(),
             retry_after_ms: match self {
                 DataActionsError::RateLimited { retry_after_ms, .. } => *retry_after_ms,
@@ -326,6 +363,9 @@ pub struct ErrorDetails {
     /// The invocation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoke_id: Option<String>,
+    /// The upstream's correlation id of the failed request (Genesys Cloud's `contextId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_correlation_id: Option<String>,
     /// Validation issues.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<ValidationIssue>,
@@ -347,23 +387,16 @@ impl ErrorDetails {
     }
 }
 
-/// Reads `errors: [{code, message}]` (or OAuth's `{error, error_description}`) from a body.
-pub fn parse_upstream_errors(body: &[u8]) -> Vec<UpstreamError> {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Vec::new();
-    };
-    if let Some(list) = value.get("errors").and_then(|e| e.as_array()) {
-        return list.iter().map(upstream_error_from_value).collect();
-    }
-    if let Some(code) = value.get("error").and_then(|e| e.as_str()) {
-        let message = value
-            .get("error_description")
-            .and_then(|d| d.as_str())
-            .unwrap_or(code)
-            .to_string();
-        return vec![UpstreamError { code: code.to_string(), message }];
-    }
-    Vec::new()
+/// What an upstream error body said, whatever its shape (each profile reads its own:
+/// [`super::profile::Profile::read_error_body`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpstreamErrorBody {
+    /// The errors it listed, the most telling first.
+    pub errors: Vec<UpstreamError>,
+    /// The upstream's correlation id of the request (Genesys Cloud's `contextId`).
+    pub correlation_id: Option<String>,
+    /// The input problems it named, each with its parameter.
+    pub issues: Vec<ValidationIssue>,
 }
 
 /// One `{code, message}` entry, tolerant of numeric codes and missing fields.
@@ -384,10 +417,11 @@ pub fn upstream_error_from_value(value: &serde_json::Value) -> UpstreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::profile::cxone_seed::parse_upstream_errors;
 
     #[test]
     fn codes_are_stable_strings() {
-        let e = DataActionsError::RateLimited { attempts: 3, retry_after_ms: Some(1000), upstream_code: None, message: "slow down".into() };
+        let e = DataActionsError::RateLimited { correlation_id: None, attempts: 3, retry_after_ms: Some(1000), upstream_code: None, message: "slow down".into() };
         assert_eq!(e.code(), "rate_limited");
         assert_eq!(e.status(), Some(429));
         assert!(e.retryable());

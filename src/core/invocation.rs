@@ -7,12 +7,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::audit::{audit_record_hashed, payload_hash, payload_hash_of_json, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::audit::{audit_record_hashed, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::config::{ClientConfig, PollPolicy};
-use super::definition::{action_url, ActionDefinition, OutputParameter};
+use super::definition::{ActionDefinition, OutputParameter};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
-use super::http::{encode_path_segment, is_plain_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
-use super::operation::{response_error, Phase, Progress, SingleRequest, Step};
+use super::http::{is_plain_path_segment, HttpResponse, RequestPurpose, TransportFailure};
+use super::operation::{Phase, Progress, Step};
+use super::profile::{self, status_request_at, Profile};
 use super::poll_schedule::PollSchedule;
 use super::retry::{parse_retry_after, RetryGovernor};
 use super::validate::coerce_outputs;
@@ -69,6 +70,7 @@ impl InvocationResult {
             "failed" => {
                 let first = self.errors.first().cloned();
                 Err(DataActionsError::ExecutionFailed {
+                    correlation_id: None,
                     status: None,
                     invoke_id: self.invoke_id,
                     upstream_code: first.as_ref().map(|e| e.code.clone()),
@@ -100,6 +102,7 @@ pub struct InvocationStatus {
 /// Reads a status body (`{invokeId?, status, outputs?, errors?}`); `fallback_id` fills a missing id.
 pub fn parse_status_body(response: &HttpResponse, fallback_id: Option<&str>) -> Result<InvocationStatus, DataActionsError> {
     let malformed = |what: &str| DataActionsError::Upstream {
+        correlation_id: None,
         status: response.status,
         upstream_code: None,
         message: format!("malformed invocation status: {what}"),
@@ -142,39 +145,6 @@ pub fn check_invoke_id(field: &str, invoke_id: &str) -> Result<(), DataActionsEr
     }
 }
 
-/// `{base}/api/v2/data-actions/{id}/invoke/{invokeId}`.
-pub fn status_url(config: &ClientConfig, action_id: &str, invoke_id: &str) -> String {
-    format!("{}/invoke/{}", action_url(config, action_id), encode_path_segment(invoke_id))
-}
-
-/// The status request of one invocation.
-pub fn status_request(config: &ClientConfig, action_id: &str, invoke_id: &str) -> HttpRequest {
-    status_request_at(&action_url(config, action_id), invoke_id, config.request_timeout_ms)
-}
-
-fn status_request_at(action_url: &str, invoke_id: &str, timeout_ms: u64) -> HttpRequest {
-    HttpRequest {
-        purpose: RequestPurpose::Status,
-        method: Method::Get,
-        url: format!("{action_url}/invoke/{}", encode_path_segment(invoke_id)),
-        headers: vec![("accept".into(), "application/json".into())],
-        body: None,
-        timeout_ms,
-        needs_auth: true,
-    }
-}
-
-/// One status request (with retries), as an operation.
-pub fn status_operation(config: &ClientConfig, action_id: &str, invoke_id: &str) -> SingleRequest<InvocationStatus> {
-    fn parse(response: &HttpResponse, _now: u64) -> Result<InvocationStatus, DataActionsError> {
-        if response.status != 200 {
-            return Err(response_error(response, RequestPurpose::Status, None));
-        }
-        parse_status_body(response, None)
-    }
-    SingleRequest::new(status_request(config, action_id, invoke_id), parse).for_invocation(invoke_id)
-}
-
 /// A status change while an invocation runs, for progress reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,6 +172,8 @@ fn retry_after_ms(response: &HttpResponse, now_ms: u64) -> u64 {
 /// [`InvokeOperation::handle_response`].
 pub struct InvokeOperation {
     progress: Progress<InvocationResult>,
+    /// Whose invoke answers and error bodies these are.
+    profile: Profile,
     action_id: String,
     action_url: String,
     request_timeout_ms: u64,
@@ -228,45 +200,21 @@ impl InvokeOperation {
         options: InvokeOptions,
         now_ms: u64,
     ) -> InvokeOperation {
-        let context = options.context.unwrap_or_else(|| Value::Object(Map::new()));
-        let mut payload = Map::new();
-        payload.insert("inputs".into(), Value::Object(inputs));
-        payload.insert("context".into(), context);
-        let mut audit_payload = Value::Object(payload);
-        let (body, payload_hash) = match options.callback_url {
-            None => {
-                let body = serde_json::to_vec(&audit_payload).unwrap_or_default();
-                let hash = payload_hash_of_json(&audit_payload, &body);
-                (body, hash)
-            }
-            Some(url) => {
-                let hash = payload_hash(&audit_payload);
-                if let Some(object) = audit_payload.as_object_mut() {
-                    object.insert("callbackUrl".into(), Value::String(url));
-                }
-                (serde_json::to_vec(&audit_payload).unwrap_or_default(), hash)
-            }
-        };
-        let request = HttpRequest {
-            purpose: RequestPurpose::Invoke,
-            method: Method::Post,
-            url: format!("{}/invoke", action_url(config, &definition.id)),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("accept".into(), "application/json".into()),
-            ],
-            body: Some(body),
-            timeout_ms: config.request_timeout_ms,
-            needs_auth: true,
-        };
+        let refused = profile::check_invoke_options(config, &options).err();
+        let (request, payload_hash) = profile::invoke_request(config, definition, inputs, &options);
         let mut poll_policy = config.poll.clone();
         if let Some(max) = options.max_poll_ms {
             poll_policy.max_poll_ms = max;
         }
+        let mut progress = Progress::new(request, config.profile);
+        if let Some(error) = refused {
+            progress.finish(Err(error));
+        }
         InvokeOperation {
-            progress: Progress::new(request),
+            progress,
+            profile: config.profile,
             action_id: definition.id.clone(),
-            action_url: action_url(config, &definition.id),
+            action_url: profile::action_url(config, &definition.id),
             request_timeout_ms: config.request_timeout_ms,
             outputs: definition.outputs.clone(),
             payload_hash,
@@ -322,36 +270,11 @@ impl InvokeOperation {
 
     fn on_invoke_answer(&mut self, response: &HttpResponse, governor: &mut RetryGovernor, now_ms: u64) {
         if response.status != 200 && response.status != 202 {
-            self.progress.finish(Err(response_error(response, RequestPurpose::Invoke, None)));
+            self.progress.finish(Err(self.profile.response_error(response, RequestPurpose::Invoke, None)));
             return;
         }
-        let status = match parse_status_body(response, None) {
+        let status = match profile::read_invoke_answer(self.profile, response) {
             Ok(status) => status,
-            Err(_) if response.status == 200 => {
-                // A sync answer without invokeId: outputs may still be there.
-                match serde_json::from_slice::<Value>(&response.body) {
-                    Ok(Value::Object(body)) => InvocationStatus {
-                        invoke_id: String::new(),
-                        status: body.get("status").and_then(Value::as_str).unwrap_or("completed").to_ascii_lowercase(),
-                        outputs: body.get("outputs").and_then(Value::as_object).cloned().unwrap_or_default(),
-                        errors: body
-                            .get("errors")
-                            .and_then(Value::as_array)
-                            .map(|l| l.iter().map(upstream_error_from_value).collect())
-                            .unwrap_or_default(),
-                    },
-                    _ => {
-                        self.progress.finish(Err(DataActionsError::Upstream {
-                            status: 200,
-                            upstream_code: None,
-                            message: "the invoke answer is not a JSON object".into(),
-                            invoke_id: None,
-                            retryable: false,
-                        }));
-                        return;
-                    }
-                }
-            }
             Err(error) => {
                 self.progress.finish(Err(error));
                 return;
@@ -367,6 +290,7 @@ impl InvokeOperation {
         }
         let Some(invoke_id) = self.invoke_id.clone() else {
             self.progress.finish(Err(DataActionsError::Upstream {
+                correlation_id: None,
                 status: response.status,
                 upstream_code: None,
                 message: "an asynchronous answer without invokeId".into(),
@@ -378,6 +302,7 @@ impl InvokeOperation {
         if check_invoke_id("invokeId", &invoke_id).is_err() {
             // Polling would build a URL from it; the invocation may still run upstream.
             self.progress.finish(Err(DataActionsError::Upstream {
+                correlation_id: None,
                 status: response.status,
                 upstream_code: None,
                 message: "an asynchronous answer whose invokeId cannot be polled (empty, only dots or over 256 characters)".into(),
@@ -401,7 +326,7 @@ impl InvokeOperation {
     fn on_status_answer(&mut self, response: &HttpResponse, governor: &mut RetryGovernor, now_ms: u64) {
         let invoke_id = self.invoke_id.clone();
         if response.status != 200 {
-            self.progress.finish(Err(response_error(response, RequestPurpose::Status, invoke_id.as_deref())));
+            self.progress.finish(Err(self.profile.response_error(response, RequestPurpose::Status, invoke_id.as_deref())));
             return;
         }
         self.polls += 1;

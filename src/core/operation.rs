@@ -2,9 +2,8 @@
 //! An [`Exchange`] is one logical request with its attempts: it decides on retries, on the one
 //! token refresh after a 401, and turns what is left into an answer or an error.
 
-use serde_json::Value;
-
-use super::error::{parse_upstream_errors, DataActionsError, IssueKind, ValidationIssue};
+use super::error::{DataActionsError, IssueKind, UpstreamErrorBody, ValidationIssue};
+use super::profile::Profile;
 use super::http::{redact_url, HttpRequest, HttpResponse, RequestPurpose, TransportFailure, TransportFailureKind};
 use super::retry::{RetryDecision, RetryGovernor, RetryableFailure};
 
@@ -43,12 +42,19 @@ pub struct Exchange {
     rate_limited: u32,
     last_retry_after_ms: Option<u64>,
     refreshed_token: bool,
+    /// Whose error bodies the answers are (a 429's message and correlation id are read from it).
+    profile: Profile,
 }
 
 impl Exchange {
-    /// A request not yet sent.
+    /// A request not yet sent (to a cxone-seed upstream).
     pub fn new(request: HttpRequest) -> Self {
-        Exchange { request, attempts: 0, rate_limited: 0, last_retry_after_ms: None, refreshed_token: false }
+        Exchange::of_profile(request, Profile::CxoneSeed)
+    }
+
+    /// A request not yet sent to an upstream of `profile`.
+    pub fn of_profile(request: HttpRequest, profile: Profile) -> Self {
+        Exchange { request, attempts: 0, rate_limited: 0, last_retry_after_ms: None, refreshed_token: false, profile }
     }
 
     /// The request to send now (counts an attempt).
@@ -95,8 +101,11 @@ impl Exchange {
             return match governor.decide(purpose, &failure, self.attempts) {
                 RetryDecision::RetryAfter(delay) => ExchangeOutcome::RetryAt(now_ms.saturating_add(delay)),
                 _ if response.status == 429 => {
-                    let first = parse_upstream_errors(&response.body).into_iter().next();
+                    let body = self.profile.read_error_body(&response.body);
+                    let correlation_id = body.correlation_id;
+                    let first = body.errors.into_iter().next();
                     ExchangeOutcome::Failed(DataActionsError::RateLimited {
+                        correlation_id,
                         attempts: self.rate_limited,
                         retry_after_ms: self.last_retry_after_ms,
                         upstream_code: first.as_ref().map(|e| e.code.clone()),
@@ -150,9 +159,22 @@ impl Exchange {
     }
 }
 
-/// Maps an answer that is not a success to the error enum.
+/// Maps an answer that is not a success to the error enum (the cxone-seed's error bodies).
 pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_id: Option<&str>) -> DataActionsError {
-    let errors = parse_upstream_errors(&response.body);
+    Profile::CxoneSeed.response_error(response, purpose, invoke_id)
+}
+
+/// Maps an answer that is not a success to the error enum, given what its body said (read by the
+/// profile: [`Profile::read_error_body`]). `inputs_rejected` says whether this status on this
+/// request means the upstream refused the inputs (the seed's 422, Genesys Cloud's 400 on execute).
+pub fn map_error_response(
+    response: &HttpResponse,
+    purpose: RequestPurpose,
+    invoke_id: Option<&str>,
+    body: UpstreamErrorBody,
+    inputs_rejected: bool,
+) -> DataActionsError {
+    let UpstreamErrorBody { errors, correlation_id, issues } = body;
     let first = errors.first().cloned();
     let upstream_code = first.as_ref().map(|e| e.code.clone());
     let message = first
@@ -160,8 +182,29 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
         .map(|e| e.message.clone())
         .unwrap_or_else(|| format!("HTTP {} from {}", response.status, purpose_name(purpose)));
     let invoke_id = invoke_id.map(str::to_string);
+    if inputs_rejected {
+        let issues = if issues.is_empty() {
+            vec![ValidationIssue {
+                parameter: String::new(),
+                kind: IssueKind::WrongType,
+                expected: None,
+                message: match &first {
+                    Some(error) if response.status != 422 => format!("the upstream rejected the inputs ({}): {}", response.status, error.message),
+                    _ => format!("the upstream rejected the inputs ({}) without details", response.status),
+                },
+            }]
+        } else {
+            issues
+        };
+        return DataActionsError::Validation { status: Some(response.status), issues };
+    }
     match response.status {
-        401 => DataActionsError::Unauthorized { status: 401, upstream_code, message: format!("token rejected after one refresh: {message}") },
+        401 => DataActionsError::Unauthorized {
+            correlation_id,
+            status: 401,
+            upstream_code,
+            message: format!("token rejected after one refresh: {message}"),
+        },
         403 => {
             let scope_hint = match purpose {
                 RequestPurpose::Definition | RequestPurpose::List => "data-actions:read",
@@ -177,15 +220,15 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
             } else {
                 (Some(scope_hint.to_string()), format!("missing scope `{scope_hint}` or a role permission"))
             };
-            DataActionsError::Forbidden { missing_scope, upstream_code, message: explained }
+            DataActionsError::Forbidden { correlation_id, missing_scope, upstream_code, message: explained }
         }
-        404 => DataActionsError::NotFound { upstream_code, message, invoke_id },
-        422 => DataActionsError::Validation { status: Some(422), issues: upstream_issues(&response.body) },
-        429 => DataActionsError::RateLimited { attempts: 1, retry_after_ms: None, upstream_code, message },
+        404 => DataActionsError::NotFound { correlation_id, upstream_code, message, invoke_id },
+        429 => DataActionsError::RateLimited { correlation_id, attempts: 1, retry_after_ms: None, upstream_code, message },
         504 => DataActionsError::Timeout { status: Some(504), invoke_id, elapsed_ms: 0 },
         // Transports do not follow redirects (a 301/302 would turn the invoke POST into a GET,
         // and the token would travel along); where the platform hands the 3xx back, it ends here.
         status @ 300..=399 => DataActionsError::Upstream {
+            correlation_id,
             status,
             upstream_code,
             message: format!(
@@ -197,9 +240,10 @@ pub fn response_error(response: &HttpResponse, purpose: RequestPurpose, invoke_i
             retryable: false,
         },
         500 if purpose == RequestPurpose::Invoke && first.is_some() => {
-            DataActionsError::ExecutionFailed { status: Some(500), invoke_id, upstream_code, message, errors }
+            DataActionsError::ExecutionFailed { correlation_id, status: Some(500), invoke_id, upstream_code, message, errors }
         }
         status => DataActionsError::Upstream {
+            correlation_id,
             status,
             upstream_code,
             message,
@@ -218,35 +262,6 @@ fn purpose_name(purpose: RequestPurpose) -> &'static str {
         RequestPurpose::Status => "the status endpoint",
         RequestPurpose::Cancel => "the cancel endpoint",
     }
-}
-
-/// 422 bodies list `errors[]` with an optional `parameter`: each becomes an issue.
-fn upstream_issues(body: &[u8]) -> Vec<ValidationIssue> {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let list = value.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
-    if list.is_empty() {
-        return vec![ValidationIssue {
-            parameter: String::new(),
-            kind: IssueKind::WrongType,
-            expected: None,
-            message: "the upstream rejected the inputs (422) without details".into(),
-        }];
-    }
-    list.iter()
-        .map(|entry| {
-            let code = entry.get("code").and_then(Value::as_str).unwrap_or_default();
-            ValidationIssue {
-                parameter: entry.get("parameter").and_then(Value::as_str).unwrap_or_default().to_string(),
-                kind: match code {
-                    "MISSING_REQUIRED" => IssueKind::MissingRequired,
-                    "UNKNOWN_PARAMETER" => IssueKind::UnknownParameter,
-                    _ => IssueKind::WrongType,
-                },
-                expected: None,
-                message: entry.get("message").and_then(Value::as_str).unwrap_or("invalid input").to_string(),
-            }
-        })
-        .collect()
 }
 
 /// Where an operation stands between two calls.
@@ -272,8 +287,8 @@ pub(crate) struct Progress<T> {
 }
 
 impl<T> Progress<T> {
-    pub(crate) fn new(request: HttpRequest) -> Self {
-        Progress { phase: Phase::Ready, exchange: Exchange::new(request), result: None, finished: false }
+    pub(crate) fn new(request: HttpRequest, profile: Profile) -> Self {
+        Progress { phase: Phase::Ready, exchange: Exchange::of_profile(request, profile), result: None, finished: false }
     }
 
     pub(crate) fn poll(&mut self, now_ms: u64) -> Step<T> {
@@ -312,7 +327,7 @@ impl<T> Progress<T> {
 
     /// Starts a new exchange (a new request) at `at`.
     pub(crate) fn next_exchange(&mut self, request: HttpRequest, at: u64) {
-        self.exchange = Exchange::new(request);
+        self.exchange = Exchange::of_profile(request, self.exchange.profile);
         self.phase = Phase::WaitUntil(at);
     }
 
@@ -339,7 +354,12 @@ impl<T> SingleRequest<T> {
     /// An operation that sends `request` and reads its answer with `parse` (which also maps the
     /// error statuses no retry mended).
     pub fn new(request: HttpRequest, parse: fn(&HttpResponse, u64) -> Result<T, DataActionsError>) -> Self {
-        SingleRequest { progress: Progress::new(request), parse, invoke_id: None }
+        SingleRequest::of_profile(request, parse, Profile::CxoneSeed)
+    }
+
+    /// The same, to an upstream of `profile` (whose error bodies a 429 is read with).
+    pub fn of_profile(request: HttpRequest, parse: fn(&HttpResponse, u64) -> Result<T, DataActionsError>, profile: Profile) -> Self {
+        SingleRequest { progress: Progress::new(request, profile), parse, invoke_id: None }
     }
 
     /// Names the invocation this request is about (for errors).

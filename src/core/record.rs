@@ -607,6 +607,7 @@ fn error_of_status(status: &str, errors: &[super::error::UpstreamError], invoke_
         DataActionsError::Cancelled { invoke_id: invoke_id.map(str::to_string), by_upstream: true }
     } else {
         DataActionsError::ExecutionFailed {
+            correlation_id: None,
             status: None,
             invoke_id: invoke_id.map(str::to_string),
             upstream_code: first.as_ref().map(|e| e.code.clone()),
@@ -666,7 +667,7 @@ mod tests {
         r.expire_if_due(61_000);
         let running = InvocationStatus { invoke_id: "up-1".into(), status: "running".into(), outputs: Map::new(), errors: vec![] };
         assert!(!r.apply_poll_outcome(&Ok(running), 62_000));
-        let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
+        let gone = DataActionsError::NotFound { correlation_id: None, upstream_code: None, message: "gone".into(), invoke_id: None };
         assert!(!r.apply_poll_outcome(&Err(gone), 62_000), "errors are not the upstream's word on the invocation");
         let mut outputs = Map::new();
         outputs.insert("rows".into(), json!("7"));
@@ -713,7 +714,7 @@ mod tests {
             invoke_id: None,
         };
         assert!(invoke_may_have_run(&lost));
-        assert!(!invoke_may_have_run(&DataActionsError::RateLimited { attempts: 3, upstream_code: None, retry_after_ms: None, message: "slow".into() }));
+        assert!(!invoke_may_have_run(&DataActionsError::RateLimited { correlation_id: None, attempts: 3, upstream_code: None, retry_after_ms: None, message: "slow".into() }));
         assert!(r.apply_unknown_invoke_outcome(&lost, 1_100));
         assert_eq!((r.status, r.next_wake_at_ms()), (RecordStatus::Pending, Some(61_000)));
         assert_eq!(r.error.as_ref().map(|e| e.code.as_str()), Some("transport"));
@@ -783,10 +784,10 @@ mod tests {
     fn transient_poll_errors_keep_it_pending_and_final_ones_fail_it() {
         let mut r = record();
         r.apply_invoke_result(&pending("up-1"), 1_010);
-        let transient = DataActionsError::Upstream { status: 503, upstream_code: None, message: "busy".into(), invoke_id: None, retryable: true };
+        let transient = DataActionsError::Upstream { correlation_id: None, status: 503, upstream_code: None, message: "busy".into(), invoke_id: None, retryable: true };
         assert!(r.apply_error(&transient, 5_000, 2_000));
         assert_eq!((r.status, r.next_poll_at_ms), (RecordStatus::Pending, 7_000));
-        let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
+        let gone = DataActionsError::NotFound { correlation_id: None, upstream_code: None, message: "gone".into(), invoke_id: None };
         assert!(r.apply_error(&gone, 5_000, 3_000));
         assert_eq!(r.status, RecordStatus::Failed);
         assert_eq!(r.error.as_ref().and_then(|e| e.invoke_id.as_deref()), Some("up-1"));
@@ -796,7 +797,7 @@ mod tests {
     fn a_redirected_poll_says_nothing_about_the_invocation() {
         let mut r = record();
         r.apply_invoke_result(&pending("up-1"), 1_010);
-        let moved = DataActionsError::Upstream { status: 302, upstream_code: None, message: "redirect".into(), invoke_id: None, retryable: false };
+        let moved = DataActionsError::Upstream { correlation_id: None, status: 302, upstream_code: None, message: "redirect".into(), invoke_id: None, retryable: false };
         assert!(r.apply_poll_outcome(&Err(moved), 2_000));
         assert_eq!(r.status, RecordStatus::Pending, "a wrong base URL is the proxy's problem, not a failed invocation");
         assert!(r.next_poll_at_ms > 2_000);
@@ -841,10 +842,10 @@ mod tests {
         assert!(draws.len() > 5, "records spread their polls: {draws:?}");
         assert!(r.apply_poll_outcome(&Ok(running), 30_000));
         assert_eq!(r.poll_count, 2);
-        let refused = DataActionsError::Unauthorized { status: 401, upstream_code: None, message: "no".into() };
+        let refused = DataActionsError::Unauthorized { correlation_id: None, status: 401, upstream_code: None, message: "no".into() };
         assert!(r.apply_poll_outcome(&Err(refused), 35_010));
         assert_eq!(r.status, RecordStatus::Pending, "the proxy's credentials say nothing about the invocation");
-        let gone = DataActionsError::NotFound { upstream_code: None, message: "gone".into(), invoke_id: None };
+        let gone = DataActionsError::NotFound { correlation_id: None, upstream_code: None, message: "gone".into(), invoke_id: None };
         assert!(r.apply_poll_outcome(&Err(gone), 40_000));
         assert_eq!((r.status, r.completed_by), (RecordStatus::Failed, Some(CompletionSource::Poll)));
     }
@@ -864,6 +865,7 @@ mod tests {
     fn a_failed_sync_invoke_is_recorded_as_failed_by_the_invoke() {
         let mut r = record();
         let error = DataActionsError::ExecutionFailed {
+            correlation_id: None,
             status: Some(500),
             invoke_id: None,
             upstream_code: Some("DOWNSTREAM_ERROR".into()),

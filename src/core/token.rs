@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::ClientConfig;
-use super::error::{parse_upstream_errors, DataActionsError};
-use super::http::{form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
-use super::operation::response_error;
+use super::error::DataActionsError;
+use super::http::{HttpResponse, RequestPurpose};
+use super::profile::Profile;
 
 /// A granted token, as persisted. `Debug` hides the token itself.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,29 +55,6 @@ impl std::fmt::Debug for TokenRecord {
     }
 }
 
-/// The token request (`POST {token_url}`, form-encoded client credentials).
-pub fn token_request(config: &ClientConfig) -> HttpRequest {
-    let scope = config.scopes.join(" ");
-    let body = form_encode(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", &config.client_id),
-        ("client_secret", config.client_secret.expose()),
-        ("scope", &scope),
-    ]);
-    HttpRequest {
-        purpose: RequestPurpose::Token,
-        method: Method::Post,
-        url: config.token_url.clone(),
-        headers: vec![
-            ("content-type".into(), "application/x-www-form-urlencoded".into()),
-            ("accept".into(), "application/json".into()),
-        ],
-        body: Some(body.into_bytes()),
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: false,
-    }
-}
-
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
@@ -87,12 +63,19 @@ struct TokenAnswer {
     scope: Option<String>,
 }
 
-/// Reads a 2xx answer of the token endpoint.
+/// Reads an answer of the cxone-seed's token endpoint.
 pub fn parse_token_response(response: &HttpResponse, now_ms: u64) -> Result<TokenRecord, DataActionsError> {
+    parse_token_answer(response, now_ms, Profile::CxoneSeed)
+}
+
+/// Reads an answer of an OAuth token endpoint (`{access_token, expires_in, scope?}`), its error
+/// bodies read as `profile`'s.
+pub fn parse_token_answer(response: &HttpResponse, now_ms: u64, profile: Profile) -> Result<TokenRecord, DataActionsError> {
     if response.status == 400 || response.status == 401 {
-        let errors = parse_upstream_errors(&response.body);
-        let first = errors.first();
+        let body = profile.read_error_body(&response.body);
+        let first = body.errors.first();
         return Err(DataActionsError::Unauthorized {
+            correlation_id: body.correlation_id.clone(),
             status: response.status,
             upstream_code: first.map(|e| e.code.clone()),
             message: format!(
@@ -102,9 +85,10 @@ pub fn parse_token_response(response: &HttpResponse, now_ms: u64) -> Result<Toke
         });
     }
     if !response.is_success() {
-        return Err(response_error(response, RequestPurpose::Token, None));
+        return Err(profile.response_error(response, RequestPurpose::Token, None));
     }
     let answer: TokenAnswer = serde_json::from_slice(&response.body).map_err(|_| DataActionsError::Upstream {
+        correlation_id: None,
         status: response.status,
         upstream_code: None,
         message: "the token endpoint's answer lacks access_token or expires_in".into(),
@@ -113,6 +97,7 @@ pub fn parse_token_response(response: &HttpResponse, now_ms: u64) -> Result<Toke
     })?;
     if answer.access_token.is_empty() {
         return Err(DataActionsError::Upstream {
+            correlation_id: None,
             status: response.status,
             upstream_code: None,
             message: "the token endpoint answered an empty access_token".into(),
@@ -182,7 +167,9 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::ConfigInput;
+    use crate::core::config::{ClientConfig, ConfigInput};
+    use crate::core::http::Method;
+    use crate::core::profile::cxone_seed::token_request;
     use serde_json::json;
 
     fn config() -> ClientConfig {

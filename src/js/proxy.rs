@@ -32,7 +32,7 @@ use crate::core::{DataActionsError, Secret};
 use crate::driver::{CallOptions, CancelSignal, Runtime, Transport};
 
 /// The error codes of the contract; anything else from a proxy is reported as `upstream`.
-pub const ERROR_CODES: [&str; 12] = [
+pub const ERROR_CODES: [&str; 13] = [
     "config",
     "unauthorized",
     "forbidden",
@@ -45,6 +45,7 @@ pub const ERROR_CODES: [&str; 12] = [
     "upstream",
     "transport",
     "bad_input",
+    "not_supported_by_profile",
 ];
 
 /// How long the Worker is asked to hold a request open (`?wait=`), in seconds.
@@ -524,6 +525,7 @@ fn transport_error(kind: TransportFailureKind, message: String, outcome_unknown:
 
 fn malformed(response: &HttpResponse, what: &str, invoke_id: Option<&str>) -> ErrorDetails {
     DataActionsError::Upstream {
+        correlation_id: None,
         status: response.status,
         upstream_code: None,
         message: format!("malformed proxy answer: {what}"),
@@ -593,6 +595,7 @@ pub fn error_details_from_value(value: &Value) -> Option<ErrorDetails> {
         retryable: object.get("retryable").and_then(Value::as_bool).unwrap_or(false),
         upstream_code: text("upstreamCode"),
         invoke_id: text("invokeId"),
+        upstream_correlation_id: text("upstreamCorrelationId"),
         issues,
         retry_after_ms: object.get("retryAfterMs").and_then(Value::as_u64),
         missing_scope: text("missingScope"),

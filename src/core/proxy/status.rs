@@ -11,7 +11,7 @@ use crate::core::http::TransportFailureKind;
 pub fn http_status(error: &DataActionsError) -> u16 {
     match error {
         DataActionsError::Validation { .. } => 422,
-        DataActionsError::BadInput { .. } => 400,
+        DataActionsError::BadInput { .. } | DataActionsError::NotSupportedByProfile { .. } => 400,
         DataActionsError::NotFound { .. } => 404,
         DataActionsError::Forbidden { .. } => 403,
         DataActionsError::RateLimited { .. } => 429,
@@ -51,12 +51,12 @@ mod tests {
         let cases: Vec<(DataActionsError, u16)> = vec![
             (DataActionsError::Validation { status: None, issues: Vec::<ValidationIssue>::new() }, 422),
             (DataActionsError::BadInput { message: "x".into() }, 400),
-            (DataActionsError::NotFound { upstream_code: None, message: "x".into(), invoke_id: None }, 404),
-            (DataActionsError::Forbidden { missing_scope: None, upstream_code: None, message: "x".into() }, 403),
-            (DataActionsError::RateLimited { attempts: 5, retry_after_ms: Some(1_500), upstream_code: None, message: "x".into() }, 429),
+            (DataActionsError::NotFound { correlation_id: None, upstream_code: None, message: "x".into(), invoke_id: None }, 404),
+            (DataActionsError::Forbidden { correlation_id: None, missing_scope: None, upstream_code: None, message: "x".into() }, 403),
+            (DataActionsError::RateLimited { correlation_id: None, attempts: 5, retry_after_ms: Some(1_500), upstream_code: None, message: "x".into() }, 429),
             (DataActionsError::Timeout { status: Some(504), invoke_id: None, elapsed_ms: 1 }, 504),
-            (DataActionsError::Unauthorized { status: 401, upstream_code: None, message: "x".into() }, 502),
-            (DataActionsError::Upstream { status: 500, upstream_code: None, message: "x".into(), invoke_id: None, retryable: false }, 502),
+            (DataActionsError::Unauthorized { correlation_id: None, status: 401, upstream_code: None, message: "x".into() }, 502),
+            (DataActionsError::Upstream { correlation_id: None, status: 500, upstream_code: None, message: "x".into(), invoke_id: None, retryable: false }, 502),
             (DataActionsError::Config { field: "clientId".into(), reason: "is required".into() }, 503),
         ];
         for (error, status) in cases {
@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn retry_after_rounds_up_to_whole_seconds() {
-        let limited = DataActionsError::RateLimited { attempts: 5, retry_after_ms: Some(1_500), upstream_code: None, message: "x".into() };
+        let limited = DataActionsError::RateLimited { correlation_id: None, attempts: 5, retry_after_ms: Some(1_500), upstream_code: None, message: "x".into() };
         assert_eq!(retry_after_seconds(&limited), Some(2));
         let bad = DataActionsError::BadInput { message: "x".into() };
         assert_eq!(retry_after_seconds(&bad), None);

@@ -1,0 +1,381 @@
+//! The `genesys-cloud` profile: Genesys Cloud's integration (data) actions, from the public
+//! Platform API SDK models (`Action`, `ActionContract`, `JsonSchemaDocument`, `ActionEntityListing`,
+//! `ErrorBody`).
+//!
+//! - Token: `POST https://login.{region}/oauth/token`, `Authorization: Basic base64(id:secret)`,
+//!   form `grant_type=client_credentials`; answered `{access_token, token_type, expires_in}`.
+//! - Definition: `GET https://api.{region}/api/v2/integrations/actions/{id}?expand=contract&flatten=false`:
+//!   an `Action` whose `contract.input.inputSchema` and `contract.output.successSchema` are JSON
+//!   Schema documents. They become the definition's `inputSchema` / `outputSchema`, and their
+//!   top-level properties its `inputs` / `outputs`; everything else (`name`, `category`,
+//!   `integrationId`, `version`, `secure`, `config.timeoutSeconds`…) is kept as it came, with
+//!   `mode: "sync"` added.
+//! - Execute: `POST …/{id}/execute` with the input object itself as the body; the answer is the
+//!   success-schema object (the outputs). Synchronous only: the action's `config.timeoutSeconds`
+//!   (1–60 s) bounds it, so asynchronous options (`callbackUrl`, `maxPollMs`, status requests)
+//!   are refused with `not_supported_by_profile` instead of being pretended.
+//! - List: `GET …/integrations/actions?pageSize=N&pageNumber=P` (`entities`, `nextUri`); the
+//!   page token is the next page number.
+//! - Errors: `ErrorBody {message, code, status, messageWithParams, messageParams, contextId,
+//!   details: [{errorCode, fieldName}], errors: [ErrorBody]}`; `contextId` is kept as the
+//!   upstream's correlation id; a 400 on execute means the inputs were refused.
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::core::action_list::{ActionList, ActionPage, ActionSummary, MAX_PAGE_SIZE};
+use crate::core::audit::payload_hash;
+use crate::core::config::ClientConfig;
+use crate::core::definition::{check_action_id, ActionDefinition, DefinitionAnswer, InputParameter, OutputParameter, ParamType};
+use crate::core::error::{DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
+use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
+use crate::core::invocation::{InvocationStatus, InvokeOptions};
+use crate::core::operation::SingleRequest;
+use crate::core::token::{parse_token_answer, TokenRecord};
+
+use super::Profile;
+
+/// The largest page number this client asks for (page tokens are page numbers).
+pub const MAX_PAGE_NUMBER: u64 = 1_000_000;
+
+/// Whether this status on this request means the inputs were refused: a 400 (or 422) on execute.
+pub fn inputs_rejected(status: u16, purpose: RequestPurpose) -> bool {
+    purpose == RequestPurpose::Invoke && matches!(status, 400 | 422)
+}
+
+/// The token request: HTTP Basic client authentication, `grant_type=client_credentials`.
+pub fn token_request(config: &ClientConfig) -> HttpRequest {
+    let credentials = format!("{}:{}", config.client_id, config.client_secret.expose());
+    let basic = base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes());
+    HttpRequest {
+        purpose: RequestPurpose::Token,
+        method: Method::Post,
+        url: config.token_url.clone(),
+        headers: vec![
+            ("authorization".into(), format!("Basic {basic}")),
+            ("content-type".into(), "application/x-www-form-urlencoded".into()),
+            ("accept".into(), "application/json".into()),
+        ],
+        body: Some(form_encode(&[("grant_type", "client_credentials")]).into_bytes()),
+        timeout_ms: config.request_timeout_ms,
+        needs_auth: false,
+    }
+}
+
+/// The token operation.
+pub fn token_operation(config: &ClientConfig) -> SingleRequest<TokenRecord> {
+    fn parse(response: &HttpResponse, now_ms: u64) -> Result<TokenRecord, DataActionsError> {
+        parse_token_answer(response, now_ms, Profile::GenesysCloud)
+    }
+    SingleRequest::of_profile(token_request(config), parse, Profile::GenesysCloud)
+}
+
+/// `{base}/api/v2/integrations/actions/{id}`.
+pub fn action_url(base_url: &str, action_id: &str) -> String {
+    format!("{base_url}/api/v2/integrations/actions/{}", encode_path_segment(action_id))
+}
+
+/// The definition request: the action with its contract, as JSON Schema (not flattened).
+pub fn definition_request(config: &ClientConfig, action_id: &str, etag: Option<&str>) -> HttpRequest {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if let Some(etag) = etag {
+        headers.push(("if-none-match".into(), etag.to_string()));
+    }
+    HttpRequest {
+        purpose: RequestPurpose::Definition,
+        method: Method::Get,
+        url: format!("{}?expand=contract&flatten=false", action_url(&config.base_url, action_id)),
+        headers,
+        body: None,
+        timeout_ms: config.request_timeout_ms,
+        needs_auth: true,
+    }
+}
+
+/// The definition operation.
+pub fn definition_operation(config: &ClientConfig, action_id: &str, etag: Option<&str>) -> SingleRequest<DefinitionAnswer> {
+    fn parse(response: &HttpResponse, _now: u64) -> Result<DefinitionAnswer, DataActionsError> {
+        match response.status {
+            304 => Ok(DefinitionAnswer::NotModified),
+            200 => parse_action(response),
+            _ => Err(Profile::GenesysCloud.response_error(response, RequestPurpose::Definition, None)),
+        }
+    }
+    SingleRequest::of_profile(definition_request(config, action_id, etag), parse, Profile::GenesysCloud)
+}
+
+fn malformed(status: u16, what: &str) -> DataActionsError {
+    DataActionsError::Upstream {
+        correlation_id: None,
+        status,
+        upstream_code: None,
+        message: format!("malformed Genesys Cloud action: {what}"),
+        invoke_id: None,
+        retryable: false,
+    }
+}
+
+/// Reads an `Action` (with its contract) into a definition.
+pub fn parse_action(response: &HttpResponse) -> Result<DefinitionAnswer, DataActionsError> {
+    let value: Value = serde_json::from_slice(&response.body)
+        .map_err(|e| malformed(response.status, &format!("line {}, column {}", e.line(), e.column())))?;
+    let definition = action_definition(value).map_err(|what| malformed(response.status, what))?;
+    Ok(DefinitionAnswer::Fetched(definition, response.header("etag").map(str::to_string)))
+}
+
+/// An `Action` as a definition; the error says what is wrong with it.
+pub fn action_definition(value: Value) -> Result<ActionDefinition, &'static str> {
+    let Value::Object(mut extra) = value else { return Err("not a JSON object") };
+    let id = match extra.remove("id") {
+        Some(Value::String(id)) if check_action_id(&id).is_ok() => id,
+        _ => return Err("its id is missing or not a valid action id"),
+    };
+    let schema_at = |path: [&str; 3]| -> Result<Option<Value>, &'static str> {
+        let found = extra.get(path[0]).and_then(|v| v.get(path[1])).and_then(|v| v.get(path[2]));
+        match found {
+            None | Some(Value::Null) => Ok(None),
+            Some(schema @ Value::Object(_)) => Ok(Some(schema.clone())),
+            Some(_) => Err("a contract schema is not a JSON object"),
+        }
+    };
+    let input_schema = schema_at(["contract", "input", "inputSchema"])?;
+    let output_schema = schema_at(["contract", "output", "successSchema"])?;
+    let inputs = input_schema.as_ref().map(input_parameters).unwrap_or_default();
+    let outputs = output_schema
+        .as_ref()
+        .map(|schema| properties(schema).map(|(name, param_type, _)| OutputParameter { name, param_type }).collect())
+        .unwrap_or_default();
+    // The contract is carried once, as the two schemas.
+    extra.remove("contract");
+    extra.insert("mode".into(), Value::String("sync".into()));
+    let mut definition = ActionDefinition { id, inputs, outputs, extra };
+    if let Some(schema) = input_schema {
+        definition.extra.insert("inputSchema".into(), schema);
+    }
+    if let Some(schema) = output_schema {
+        definition.extra.insert("outputSchema".into(), schema);
+    }
+    Ok(definition)
+}
+
+fn input_parameters(schema: &Value) -> Vec<InputParameter> {
+    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|l| l.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    properties(schema)
+        .map(|(name, param_type, _)| {
+            let is_required = required.contains(&name.as_str());
+            InputParameter { name, param_type, required: is_required }
+        })
+        .collect()
+}
+
+/// The top-level properties of an object schema: name, type (the first non-null one of a type
+/// list), and the property's schema.
+fn properties(schema: &Value) -> impl Iterator<Item = (String, ParamType, &Value)> {
+    schema.get("properties").and_then(Value::as_object).into_iter().flatten().map(|(name, property)| {
+        let type_name = match property.get("type") {
+            Some(Value::String(name)) => Some(name.as_str()),
+            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).find(|name| *name != "null"),
+            _ => None,
+        };
+        let param_type = type_name
+            .and_then(|name| serde_json::from_value::<ParamType>(Value::String(name.to_string())).ok())
+            .unwrap_or(ParamType::Unknown);
+        (name.clone(), param_type, property)
+    })
+}
+
+/// Refuses the asynchronous options: Genesys Cloud's execute answers once, within the action's
+/// timeout, and never calls back.
+pub fn check_invoke_options(options: &InvokeOptions) -> Result<(), DataActionsError> {
+    let profile = Profile::GenesysCloud;
+    if options.callback_url.is_some() {
+        return Err(profile.not_supported("`callbackUrl`: Genesys Cloud data actions run synchronously and never call back"));
+    }
+    if options.max_poll_ms.is_some() {
+        return Err(profile.not_supported("`maxPollMs`: Genesys Cloud data actions run synchronously (within the action's config.timeoutSeconds, at most 60 s) and are never polled"));
+    }
+    if options.context.as_ref().is_some_and(|context| context.as_object().is_none_or(|object| !object.is_empty())) {
+        return Err(profile.not_supported("`context`: Genesys Cloud's execute takes the input object alone; there is nowhere to send a context"));
+    }
+    Ok(())
+}
+
+/// The execute request (`POST {action}/execute` with the inputs as the body) and the audit hash
+/// of `{inputs, context}` (as for every profile).
+pub fn invoke_request(config: &ClientConfig, definition: &ActionDefinition, inputs: Map<String, Value>, options: &InvokeOptions) -> (HttpRequest, String) {
+    let body = Value::Object(inputs);
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut audited = Map::new();
+    audited.insert("inputs".into(), body);
+    audited.insert("context".into(), options.context.clone().unwrap_or_else(|| Value::Object(Map::new())));
+    let hash = payload_hash(&Value::Object(audited));
+    let request = HttpRequest {
+        purpose: RequestPurpose::Invoke,
+        method: Method::Post,
+        url: format!("{}/execute", action_url(&config.base_url, &definition.id)),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("accept".into(), "application/json".into()),
+        ],
+        body: Some(bytes),
+        timeout_ms: config.request_timeout_ms,
+        needs_auth: true,
+    };
+    (request, hash)
+}
+
+/// Reads the execute answer: a 200 whose body is the outputs object. Anything else that is a
+/// success is not Genesys Cloud's (its execute is synchronous).
+pub fn read_invoke_answer(response: &HttpResponse) -> Result<InvocationStatus, DataActionsError> {
+    if response.status != 200 {
+        return Err(DataActionsError::Upstream {
+            correlation_id: None,
+            status: response.status,
+            upstream_code: None,
+            message: format!("execute answered HTTP {}: Genesys Cloud data actions answer 200 with their outputs", response.status),
+            invoke_id: None,
+            retryable: false,
+        });
+    }
+    match serde_json::from_slice::<Value>(&response.body) {
+        Ok(Value::Object(outputs)) => Ok(InvocationStatus { invoke_id: String::new(), status: "completed".into(), outputs, errors: Vec::new() }),
+        _ => Err(DataActionsError::Upstream {
+            correlation_id: None,
+            status: 200,
+            upstream_code: None,
+            message: "the execute answer is not a JSON object (the action's success schema)".into(),
+            invoke_id: None,
+            retryable: false,
+        }),
+    }
+}
+
+/// The request for one page: `page_token` is a page number (2, 3…) as the previous page gave it.
+pub fn list_request(config: &ClientConfig, page_token: Option<&str>, page_size: u32) -> Result<HttpRequest, DataActionsError> {
+    let bad = |message: String| DataActionsError::BadInput { message };
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(bad(format!("the page size must be from 1 to {MAX_PAGE_SIZE}")));
+    }
+    let page_number = match page_token {
+        None => 1,
+        Some(token) => match token.parse::<u64>() {
+            Ok(number) if (1..=MAX_PAGE_NUMBER).contains(&number) && token.bytes().all(|b| b.is_ascii_digit()) => number,
+            _ => return Err(bad(format!("a genesys-cloud page token is a page number from 1 to {MAX_PAGE_NUMBER}"))),
+        },
+    };
+    Ok(HttpRequest {
+        purpose: RequestPurpose::List,
+        method: Method::Get,
+        url: format!("{}/api/v2/integrations/actions?pageSize={page_size}&pageNumber={page_number}", config.base_url),
+        headers: vec![("accept".to_string(), "application/json".to_string())],
+        body: None,
+        timeout_ms: config.request_timeout_ms,
+        needs_auth: true,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionEntityListing {
+    #[serde(default)]
+    entities: Vec<Value>,
+    #[serde(default)]
+    page_number: Option<u64>,
+    #[serde(default)]
+    next_uri: Option<String>,
+}
+
+/// Reads an `ActionEntityListing`. Entries whose id this client could not use are left out; the
+/// next page's token is the page number `nextUri` names (or this page's number plus one).
+pub fn parse_list_response(response: &HttpResponse, _now_ms: u64) -> Result<ActionList, DataActionsError> {
+    match response.status {
+        200 => {}
+        404 | 405 | 501 => return Ok(ActionList::Unsupported { status: response.status }),
+        _ => return Err(Profile::GenesysCloud.response_error(response, RequestPurpose::List, None)),
+    }
+    let body: ActionEntityListing = serde_json::from_slice(&response.body).map_err(|e| DataActionsError::Upstream {
+        correlation_id: None,
+        status: response.status,
+        upstream_code: None,
+        message: format!("malformed action list: line {}, column {}", e.line(), e.column()),
+        invoke_id: None,
+        retryable: false,
+    })?;
+    let actions = body
+        .entities
+        .iter()
+        .filter_map(|entity| {
+            let id = entity.get("id").and_then(Value::as_str).filter(|id| check_action_id(id).is_ok())?;
+            let name = entity.get("name").and_then(Value::as_str).map(str::to_string);
+            Some(ActionSummary { id: id.to_string(), name, mode: Some("sync".into()) })
+        })
+        .collect();
+    let next_page_token = body.next_uri.filter(|uri| !uri.is_empty()).and_then(|uri| {
+        let named = uri
+            .split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix("pageNumber="))
+            .and_then(|number| number.parse::<u64>().ok());
+        named.or_else(|| body.page_number.map(|n| n.saturating_add(1))).filter(|n| (1..=MAX_PAGE_NUMBER).contains(n)).map(|n| n.to_string())
+    });
+    Ok(ActionList::Page(ActionPage { actions, next_page_token }))
+}
+
+/// The list operation of one page.
+pub fn list_operation(config: &ClientConfig, page_token: Option<&str>, page_size: u32) -> Result<SingleRequest<ActionList>, DataActionsError> {
+    Ok(SingleRequest::of_profile(list_request(config, page_token, page_size)?, parse_list_response, Profile::GenesysCloud))
+}
+
+/// Reads an `ErrorBody` (the login service's OAuth errors `{error, error_description}` too): its
+/// `code` and `message` first, then its nested `errors[]`; `contextId` as the correlation id;
+/// `details[].fieldName` as input issues.
+pub fn read_error_body(body: &[u8]) -> UpstreamErrorBody {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return UpstreamErrorBody::default();
+    };
+    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    let entry = |value: &Value| -> Option<UpstreamError> {
+        let message = text(value, "message").or_else(|| text(value, "messageWithParams"));
+        let code = text(value, "code");
+        if message.is_none() && code.is_none() {
+            return None;
+        }
+        Some(UpstreamError {
+            code: code.unwrap_or_else(|| "UNKNOWN".into()),
+            message: message.unwrap_or_else(|| "no message".into()),
+        })
+    };
+    let mut errors: Vec<UpstreamError> = entry(&value).into_iter().collect();
+    if let Some(nested) = value.get("errors").and_then(Value::as_array) {
+        errors.extend(nested.iter().filter_map(entry));
+    }
+    if errors.is_empty() {
+        if let Some(code) = text(&value, "error") {
+            let message = text(&value, "error_description").or_else(|| text(&value, "description")).unwrap_or_else(|| code.clone());
+            errors.push(UpstreamError { code, message });
+        }
+    }
+    let issues = value
+        .get("details")
+        .and_then(Value::as_array)
+        .map(|details| {
+            details
+                .iter()
+                .filter_map(|detail| {
+                    let field = text(detail, "fieldName")?;
+                    let code = text(detail, "errorCode").unwrap_or_else(|| "invalid".into());
+                    let lower = code.to_ascii_lowercase();
+                    let kind = if lower.contains("required") || lower.contains("missing") {
+                        IssueKind::MissingRequired
+                    } else if lower.contains("unknown") || lower.contains("unrecognized") || lower.contains("additional") {
+                        IssueKind::UnknownParameter
+                    } else {
+                        IssueKind::WrongType
+                    };
+                    Some(ValidationIssue { message: format!("`{field}`: {code}"), parameter: field, kind, expected: None })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    UpstreamErrorBody { errors, correlation_id: text(&value, "contextId"), issues }
+}
