@@ -193,7 +193,7 @@ where
         match source {
             DefinitionSource::Cached(definition) => Ok(definition),
             DefinitionSource::Fetch(operation) => {
-                let answer = self.run(operation, CallOptions { signal, on_status: None }).await?;
+                let answer = self.run(*operation, CallOptions { signal, on_status: None }).await?;
                 let now = self.runtime.now_ms();
                 self.core.borrow_mut().store_definition(action_id, answer, now)
             }

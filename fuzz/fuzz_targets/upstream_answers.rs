@@ -209,7 +209,7 @@ fn check(u: &mut Unstructured<'_>) -> Result<()> {
         }
         1 => {
             if let Ok(DefinitionSource::Fetch(mut operation)) = core.definition(ACTION, run.now_ms) {
-                if let Some(Ok(answer)) = drive(&mut operation, &mut core, u, &mut run)? {
+                if let Some(Ok(answer)) = drive(&mut *operation, &mut core, u, &mut run)? {
                     let _ = core.store_definition(ACTION, answer, run.now_ms);
                 }
             }

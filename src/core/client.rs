@@ -21,7 +21,7 @@ pub enum DefinitionSource {
     Cached(ActionDefinition),
     /// It must be fetched (conditionally when stale): run the operation, then hand its answer to
     /// [`ClientCore::store_definition`].
-    Fetch(SingleRequest<DefinitionAnswer>),
+    Fetch(Box<SingleRequest<DefinitionAnswer>>),
 }
 
 /// A client's state.
@@ -65,8 +65,8 @@ impl ClientCore {
         check_action_id(action_id)?;
         Ok(match self.definitions.lookup(action_id, now_ms) {
             DefinitionLookup::Fresh(definition) => DefinitionSource::Cached(definition.clone()),
-            DefinitionLookup::Stale { etag } => DefinitionSource::Fetch(profile::definition_operation(&self.config, action_id, etag)),
-            DefinitionLookup::Missing => DefinitionSource::Fetch(profile::definition_operation(&self.config, action_id, None)),
+            DefinitionLookup::Stale { etag } => DefinitionSource::Fetch(Box::new(profile::definition_operation(&self.config, action_id, etag))),
+            DefinitionLookup::Missing => DefinitionSource::Fetch(Box::new(profile::definition_operation(&self.config, action_id, None))),
         })
     }
 

@@ -564,4 +564,66 @@ mod tests {
         let err = ClientConfig::from_json(r#"{"tenant":"a","clientId":"i","clientSecret":42}"#).unwrap_err();
         assert!(!err.to_string().contains("42"), "{err}");
     }
+
+    #[test]
+    fn profiles_are_named_and_default_to_the_seed() {
+        assert_eq!(ClientConfig::from_input(input()).unwrap().profile, Profile::CxoneSeed);
+        let seed = ClientConfig::from_json(r#"{"profile":"cxone-seed","tenant":"acme","clientId":"i","clientSecret":"s"}"#).unwrap();
+        assert_eq!(seed.base_url, "https://acme.nicecxone.com");
+        let err = ClientConfig::from_json(r#"{"profile":"genesys","clientId":"i","clientSecret":"s"}"#).unwrap_err();
+        assert!(matches!(&err, DataActionsError::Config { field, .. } if field == "profile"), "{err}");
+        // A field another profile reads is refused by name.
+        for (json, field) in [
+            (r#"{"tenant":"a","region":"mypurecloud.com","clientId":"i","clientSecret":"s"}"#, "region"),
+            (r#"{"profile":"genesys-cloud","tenant":"a","clientId":"i","clientSecret":"s"}"#, "tenant"),
+            (r#"{"profile":"genesys-cloud","region":"mypurecloud.com","scopes":["a"],"clientId":"i","clientSecret":"s"}"#, "scopes"),
+            (r#"{"profile":"cxone","region":"mypurecloud.com","clientId":"i","clientSecret":"s","accessKeyId":"k","accessKeySecret":"v"}"#, "region"),
+        ] {
+            let err = ClientConfig::from_json(json).unwrap_err();
+            assert!(matches!(&err, DataActionsError::Config { field: named, .. } if named == field), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn genesys_regions_are_checked_by_form() {
+        let genesys = |extra: &str| ClientConfig::from_json(&format!(r#"{{"profile":"genesys-cloud","clientId":"i","clientSecret":"s"{extra}}}"#));
+        for region in KNOWN_GENESYS_REGIONS {
+            let config = genesys(&format!(r#","region":"{region}""#)).unwrap();
+            assert_eq!((config.base_url, config.token_url), (format!("https://api.{region}"), format!("https://login.{region}/oauth/token")));
+        }
+        // A region this client does not list yet, of the right form.
+        assert_eq!(genesys(r#","region":"euw3.pure.cloud""#).unwrap().base_url, "https://api.euw3.pure.cloud");
+        for bad in ["", "mypurecloud", "https://mypurecloud.com", "api.mypurecloud.com:443", "mypurecloud.com/x", "MyPureCloud.com", "-a.pure.cloud", "a..cloud", "a.b-", "usw2.pure.cl0ud", "a b.com"] {
+            let err = genesys(&format!(r#","region":"{bad}""#)).unwrap_err();
+            assert!(matches!(&err, DataActionsError::Config { field, .. } if field == "region"), "{bad}: {err}");
+        }
+        // Explicit origins (a proxy, the emulator) instead of a region.
+        let local = genesys(r#","baseUrl":"http://127.0.0.1:9797/""#).unwrap();
+        assert_eq!((local.base_url.as_str(), local.token_url.as_str()), ("http://127.0.0.1:9797", "http://127.0.0.1:9797/oauth/token"));
+        let split = genesys(r#","region":"mypurecloud.ie","tokenUrl":"http://127.0.0.1:1/oauth/token""#).unwrap();
+        assert_eq!((split.base_url.as_str(), split.token_url.as_str()), ("https://api.mypurecloud.ie", "http://127.0.0.1:1/oauth/token"));
+    }
+
+    #[test]
+    fn cxone_needs_the_access_key_and_hides_it() {
+        let cxone = |extra: &str| ClientConfig::from_json(&format!(r#"{{"profile":"cxone","clientId":"i","clientSecret":"s"{extra}}}"#));
+        let config = cxone(r#","accessKeyId":"AKID-123","accessKeySecret":"AKS-456""#).unwrap();
+        let credentials = config.cxone.clone().unwrap();
+        assert_eq!(credentials.issuer, DEFAULT_CXONE_ISSUER);
+        assert_eq!((credentials.access_key_id.expose(), credentials.access_key_secret.expose()), ("AKID-123", "AKS-456"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("AKID-123") && !shown.contains("AKS-456"), "{shown}");
+        let input: ConfigInput = serde_json::from_str(r#"{"profile":"cxone","accessKeyId":"AKID-123","accessKeySecret":"AKS-456"}"#).unwrap();
+        let shown = format!("{input:?}");
+        assert!(!shown.contains("AKID-123") && !shown.contains("AKS-456"), "{shown}");
+        assert_eq!(cxone(r#","issuer":"http://127.0.0.1:9797/","accessKeyId":"a","accessKeySecret":"b""#).unwrap().cxone.unwrap().issuer, "http://127.0.0.1:9797");
+        for (extra, field) in [
+            (r#","accessKeySecret":"b""#, "accessKeyId"),
+            (r#","accessKeyId":"a""#, "accessKeySecret"),
+            (r#","issuer":"nowhere","accessKeyId":"a","accessKeySecret":"b""#, "issuer"),
+        ] {
+            let err = cxone(extra).unwrap_err();
+            assert!(matches!(&err, DataActionsError::Config { field: named, .. } if named == field), "{extra}: {err}");
+        }
+    }
 }

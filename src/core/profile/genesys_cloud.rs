@@ -379,3 +379,252 @@ pub fn read_error_body(body: &[u8]) -> UpstreamErrorBody {
         .unwrap_or_default();
     UpstreamErrorBody { errors, correlation_id: text(&value, "contextId"), issues }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::ConfigInput;
+    use crate::core::operation::{Operation, Step};
+    use crate::core::retry::RetryGovernor;
+    use serde_json::json;
+
+    fn config() -> ClientConfig {
+        ClientConfig::from_input(ConfigInput {
+            profile: Some("genesys-cloud".into()),
+            region: Some("usw2.pure.cloud".into()),
+            client_id: Some("3a7b-client".into()),
+            client_secret: Some("s3cr3t:value".into()),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    /// An `Action` as `GET /api/v2/integrations/actions/{id}?expand=contract&flatten=false`
+    /// answers it (shape of the Platform API SDK's Action, ActionContract, ActionInput,
+    /// ActionOutput, JsonSchemaDocument and ActionConfig models).
+    fn recorded_action() -> Value {
+        json!({
+            "id": "custom_-_3af155c2-20c5-4c44-babf-f0a9eb041a47",
+            "name": "Lookup customer by phone",
+            "integrationId": "b8e1f5b2-7c4a-4c1e-9a51-2c1f0d6e1a10",
+            "category": "CRM",
+            "contract": {
+                "input": {
+                    "inputSchema": {
+                        "$schema": "http://json-schema.org/draft-04/schema#",
+                        "title": "Lookup request",
+                        "description": "The customer to look up",
+                        "type": "object",
+                        "required": ["phoneNumber"],
+                        "properties": {
+                            "phoneNumber": {"type": "string", "description": "E.164 number"},
+                            "maxResults": {"type": "integer"},
+                            "includeClosed": {"type": "boolean"}
+                        },
+                        "additionalProperties": true
+                    }
+                },
+                "output": {
+                    "successSchema": {
+                        "type": "object",
+                        "properties": {
+                            "customerId": {"type": "string"},
+                            "lifetimeValue": {"type": "number"},
+                            "tier": {"type": ["string", "null"], "enum": ["gold", "silver", null]}
+                        },
+                        "additionalProperties": true
+                    }
+                }
+            },
+            "version": 3,
+            "secure": false,
+            "config": {
+                "timeoutSeconds": 20,
+                "request": {"requestUrlTemplate": "https://crm.example/customers?phone=${input.phoneNumber}", "requestType": "GET", "headers": {}, "requestTemplate": "${input.rawRequest}"},
+                "response": {"translationMap": {}, "successTemplate": "${rawResult}"}
+            },
+            "selfUri": "/api/v2/integrations/actions/custom_-_3af155c2-20c5-4c44-babf-f0a9eb041a47"
+        })
+    }
+
+    /// An `ErrorBody` as the platform answers a refused execute.
+    fn recorded_error_body() -> Value {
+        json!({
+            "message": "Request body did not match the action's input contract",
+            "code": "bad.request",
+            "status": 400,
+            "messageWithParams": "Request body did not match the action's input contract: {reason}",
+            "messageParams": {"reason": "phoneNumber is required"},
+            "contextId": "7c8a1f33-4a8e-4f5e-9a0c-5b3c1b2d9e77",
+            "details": [{"errorCode": "required.field.missing", "fieldName": "phoneNumber"}],
+            "errors": []
+        })
+    }
+
+    #[test]
+    fn the_region_gives_the_api_and_login_hosts() {
+        let config = config();
+        assert_eq!(config.profile, Profile::GenesysCloud);
+        assert_eq!(config.base_url, "https://api.usw2.pure.cloud");
+        assert_eq!(config.token_url, "https://login.usw2.pure.cloud/oauth/token");
+    }
+
+    #[test]
+    fn the_token_request_is_basic_authenticated_client_credentials() {
+        let request = token_request(&config());
+        assert_eq!((request.method, request.url.as_str()), (Method::Post, "https://login.usw2.pure.cloud/oauth/token"));
+        // base64("3a7b-client:s3cr3t:value")
+        assert_eq!(request.header("authorization"), Some("Basic M2E3Yi1jbGllbnQ6czNjcjN0OnZhbHVl"));
+        assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(request.body.as_deref(), Some(&b"grant_type=client_credentials"[..]));
+        assert!(!request.needs_auth);
+        assert!(!format!("{request:?}").contains("M2E3Yi1jbGllbnQ6"), "Debug shows no header value");
+        // The login service's answer (an AuthzToken-like body).
+        let answer = HttpResponse::json(200, &json!({"access_token": "tok-1", "token_type": "bearer", "expires_in": 86399}));
+        let record = parse_token_answer(&answer, 1_000, Profile::GenesysCloud).unwrap();
+        assert_eq!((record.access_token.as_str(), record.expires_at_ms), ("tok-1", 86_400_000));
+        let refused = HttpResponse::json(400, &json!({"error": "invalid_client", "description": "client not found", "error_description": "client not found"}));
+        let error = parse_token_answer(&refused, 0, Profile::GenesysCloud).unwrap_err();
+        assert_eq!((error.code(), error.upstream_code()), ("unauthorized", Some("invalid_client")));
+        assert!(error.to_string().contains("client not found") && !error.to_string().contains("s3cr3t"), "{error}");
+    }
+
+    #[test]
+    fn an_action_with_its_contract_becomes_a_definition() {
+        let id = "custom_-_3af155c2-20c5-4c44-babf-f0a9eb041a47";
+        let request = definition_request(&config(), id, None);
+        assert_eq!(request.url, format!("https://api.usw2.pure.cloud/api/v2/integrations/actions/{id}?expand=contract&flatten=false"));
+        assert!(request.needs_auth);
+        let DefinitionAnswer::Fetched(definition, _) = parse_action(&HttpResponse::json(200, &recorded_action())).unwrap() else {
+            panic!("a definition")
+        };
+        assert_eq!(definition.id, id);
+        let inputs: Vec<(&str, ParamType, bool)> = definition.inputs.iter().map(|p| (p.name.as_str(), p.param_type, p.required)).collect();
+        assert_eq!(
+            inputs,
+            [("includeClosed", ParamType::Boolean, false), ("maxResults", ParamType::Integer, false), ("phoneNumber", ParamType::String, true)]
+        );
+        let outputs: Vec<(&str, ParamType)> = definition.outputs.iter().map(|p| (p.name.as_str(), p.param_type)).collect();
+        assert_eq!(outputs, [("customerId", ParamType::String), ("lifetimeValue", ParamType::Number), ("tier", ParamType::String)]);
+        let extra = &definition.extra;
+        assert_eq!(extra["inputSchema"], recorded_action()["contract"]["input"]["inputSchema"]);
+        assert_eq!(extra["outputSchema"], recorded_action()["contract"]["output"]["successSchema"]);
+        assert_eq!((extra["name"].as_str(), extra["category"].as_str(), extra["mode"].as_str()), (Some("Lookup customer by phone"), Some("CRM"), Some("sync")));
+        assert_eq!(extra["config"]["timeoutSeconds"], 20);
+        assert!(!extra.contains_key("contract"), "the contract is carried once, as the two schemas");
+        assert_eq!(ActionSummary::of_definition(&definition).mode.as_deref(), Some("sync"));
+        // Malformed actions are upstream errors.
+        for bad in [json!([]), json!({"id": "a/b"}), json!({"id": "a", "contract": {"input": {"inputSchema": "text"}}})] {
+            assert_eq!(parse_action(&HttpResponse::json(200, &bad)).unwrap_err().code(), "upstream", "{bad}");
+        }
+    }
+
+    #[test]
+    fn execute_sends_the_inputs_alone_and_reads_the_outputs() {
+        let definition = action_definition(recorded_action()).unwrap();
+        let inputs: Map<String, Value> = json!({"phoneNumber": "+15551234567"}).as_object().cloned().unwrap();
+        let (request, hash) = invoke_request(&config(), &definition, inputs, &InvokeOptions::default());
+        assert_eq!(request.url, format!("https://api.usw2.pure.cloud/api/v2/integrations/actions/{}/execute", definition.id));
+        assert_eq!(request.body.as_deref(), Some(&br#"{"phoneNumber":"+15551234567"}"#[..]));
+        assert_eq!(hash, payload_hash(&json!({"inputs": {"phoneNumber": "+15551234567"}, "context": {}})));
+        let answer = read_invoke_answer(&HttpResponse::json(200, &json!({"customerId": "c-42", "lifetimeValue": 1200.5, "tier": "gold"}))).unwrap();
+        assert_eq!((answer.status.as_str(), answer.invoke_id.as_str()), ("completed", ""));
+        assert_eq!(answer.outputs["customerId"], "c-42");
+        assert_eq!(read_invoke_answer(&HttpResponse::json(202, &json!({"invokeId": "x"}))).unwrap_err().code(), "upstream");
+        assert_eq!(read_invoke_answer(&HttpResponse::json(200, &json!([1]))).unwrap_err().code(), "upstream");
+    }
+
+    #[test]
+    fn asynchronous_options_are_refused_by_name() {
+        let with = |options: InvokeOptions| check_invoke_options(&options).unwrap_err();
+        for (error, named) in [
+            (with(InvokeOptions { callback_url: Some("https://me.example/cb".into()), ..Default::default() }), "callbackUrl"),
+            (with(InvokeOptions { max_poll_ms: Some(5_000), ..Default::default() }), "maxPollMs"),
+            (with(InvokeOptions { context: Some(json!({"agent": "a-1"})), ..Default::default() }), "context"),
+        ] {
+            assert_eq!(error.code(), "not_supported_by_profile");
+            assert!(error.to_string().contains(named) && error.to_string().contains("genesys-cloud"), "{error}");
+        }
+        assert!(check_invoke_options(&InvokeOptions { context: Some(json!({})), accept_pending: true, ..Default::default() }).is_ok());
+        let status = crate::core::profile::status_operation(&config(), "a", "b").err().unwrap();
+        assert_eq!(status.code(), "not_supported_by_profile");
+        // An operation built with a refused option ends at once, sending nothing.
+        let definition = action_definition(recorded_action()).unwrap();
+        let options = InvokeOptions { callback_url: Some("https://me.example/cb".into()), ..Default::default() };
+        let mut operation = crate::core::invocation::InvokeOperation::new(&config(), &definition, Map::new(), options, 0);
+        assert!(matches!(Operation::poll(&mut operation, 0), Step::Done(Err(DataActionsError::NotSupportedByProfile { .. }))));
+    }
+
+    #[test]
+    fn an_error_body_maps_to_the_same_kinds_keeping_the_context_id() {
+        let body = recorded_error_body();
+        let refused = HttpResponse::json(400, &body);
+        let error = Profile::GenesysCloud.response_error(&refused, RequestPurpose::Invoke, None);
+        assert_eq!((error.code(), error.status()), ("validation", Some(400)));
+        assert_eq!(error.issues()[0].parameter, "phoneNumber");
+        assert_eq!(error.issues()[0].kind, IssueKind::MissingRequired);
+        let not_found = json!({"message": "Action custom_-_x not found", "code": "not.found", "status": 404, "contextId": "ctx-404", "details": [], "errors": []});
+        let error = Profile::GenesysCloud.response_error(&HttpResponse::json(404, &not_found), RequestPurpose::Definition, None);
+        assert_eq!((error.code(), error.upstream_code(), error.correlation_id()), ("not_found", Some("not.found"), Some("ctx-404")));
+        assert_eq!(error.details().upstream_correlation_id.as_deref(), Some("ctx-404"));
+        let json = serde_json::to_value(error.details()).unwrap();
+        assert_eq!(json["upstreamCorrelationId"], "ctx-404");
+        let forbidden = json!({"message": "You are missing the following permission(s): integrations:action:execute", "code": "missing.permissions", "status": 403, "contextId": "ctx-403", "messageParams": {}, "details": [], "errors": []});
+        let error = Profile::GenesysCloud.response_error(&HttpResponse::json(403, &forbidden), RequestPurpose::Invoke, None);
+        assert_eq!((error.code(), error.correlation_id()), ("forbidden", Some("ctx-403")));
+        assert!(error.to_string().contains("integrations:action:execute"), "{error}");
+        let failed = json!({"message": "REST call for action execute failed. Message: Request to backend service failed.", "code": "internal.server.error", "status": 500, "contextId": "ctx-500", "errors": [{"message": "connect timed out", "code": "remote.timeout"}]});
+        let error = Profile::GenesysCloud.response_error(&HttpResponse::json(500, &failed), RequestPurpose::Invoke, None);
+        assert_eq!((error.code(), error.correlation_id()), ("execution_failed", Some("ctx-500")));
+        let DataActionsError::ExecutionFailed { errors, .. } = &error else { panic!("{error}") };
+        assert_eq!(errors.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(), ["internal.server.error", "remote.timeout"]);
+        // The seed's reading of the same body knows no contextId: profiles do not leak into each other.
+        assert_eq!(Profile::CxoneSeed.response_error(&HttpResponse::json(404, &not_found), RequestPurpose::Definition, None).correlation_id(), None);
+    }
+
+    #[test]
+    fn a_429_after_the_retries_keeps_the_message_and_context_id() {
+        let mut config = config();
+        config.retry.max_attempts = 1;
+        let mut governor = RetryGovernor::new(config.retry.clone(), 7);
+        let mut operation = crate::core::profile::definition_operation(&config, "a", None);
+        assert!(matches!(operation.poll(0), Step::Send(_)));
+        let limited = json!({"message": "Rate limit exceeded the maximum. [600] requests for [60] seconds", "code": "too.many.requests", "status": 429, "contextId": "ctx-429"});
+        let response = HttpResponse::json(429, &limited).with_header("Retry-After", "3");
+        operation.handle_response(Ok(response), &mut governor, 0);
+        let Step::Done(Err(error)) = operation.poll(0) else { panic!("done") };
+        assert_eq!((error.code(), error.correlation_id(), error.upstream_code()), ("rate_limited", Some("ctx-429"), Some("too.many.requests")));
+        assert_eq!(error.details().retry_after_ms, Some(3_000));
+    }
+
+    #[test]
+    fn the_list_pages_by_page_number() {
+        let request = list_request(&config(), None, 25).unwrap();
+        assert_eq!(request.url, "https://api.usw2.pure.cloud/api/v2/integrations/actions?pageSize=25&pageNumber=1");
+        assert!(list_request(&config(), Some("3"), 25).unwrap().url.ends_with("pageNumber=3"));
+        for bad in ["0", "x", "-1", "+2", "1000001", ""] {
+            assert_eq!(list_request(&config(), Some(bad), 25).unwrap_err().code(), "bad_input", "{bad}");
+        }
+        // An ActionEntityListing.
+        let body = json!({
+            "entities": [
+                {"id": "custom_-_1", "name": "Lookup", "category": "CRM", "integrationId": "i-1", "version": 1, "secure": false},
+                {"id": "bad id", "name": "unusable"},
+                {"name": "no id"}
+            ],
+            "pageSize": 2, "pageNumber": 1, "total": 3, "pageCount": 2,
+            "firstUri": "/api/v2/integrations/actions?pageSize=2&pageNumber=1",
+            "selfUri": "/api/v2/integrations/actions?pageSize=2&pageNumber=1",
+            "nextUri": "/api/v2/integrations/actions?pageSize=2&pageNumber=2",
+            "lastUri": "/api/v2/integrations/actions?pageSize=2&pageNumber=2"
+        });
+        let ActionList::Page(page) = parse_list_response(&HttpResponse::json(200, &body), 0).unwrap() else { panic!("a page") };
+        assert_eq!(page.actions, [ActionSummary { id: "custom_-_1".into(), name: Some("Lookup".into()), mode: Some("sync".into()) }]);
+        assert_eq!(page.next_page_token.as_deref(), Some("2"));
+        let last = json!({"entities": [], "pageNumber": 2, "pageSize": 2, "total": 3});
+        let ActionList::Page(page) = parse_list_response(&HttpResponse::json(200, &last), 0).unwrap() else { panic!("a page") };
+        assert_eq!(page.next_page_token, None);
+        let forbidden = json!({"message": "missing permission integrations:action:view", "code": "missing.permissions", "status": 403, "contextId": "c"});
+        assert_eq!(parse_list_response(&HttpResponse::json(403, &forbidden), 0).unwrap_err().code(), "forbidden");
+    }
+}
