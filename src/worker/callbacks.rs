@@ -21,6 +21,10 @@ const SIGNATURE_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
 /// Handles one callback.
 pub async fn handle(app: &App, req: &mut Request, id: &str, token: &str) -> Result<Response, ApiError> {
+    let profile = app.settings().client.profile;
+    if profile.is_sync_only() {
+        return Err(profile.not_supported("callbacks: the upstream's data actions run synchronously and this Worker never hands out a callback URL").into());
+    }
     if check_invocation_id(id).is_err() {
         return Err(ApiError::not_found("no such invocation"));
     }

@@ -26,6 +26,7 @@ use super::random::random_bytes;
 use super::store;
 use crate::core::definition::{check_action_id, ActionDefinition};
 use crate::core::invocation::InvokeOptions;
+use crate::core::profile::check_invoke_options;
 use crate::core::proxy::request::{
     check_idempotency_key, idempotency_digest, idempotent_object_key, invocation_id, new_callback_token, new_object_key, parse_invoke_body,
     parse_wait, wants_callback,
@@ -45,6 +46,9 @@ pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str
     }
     let body = read_body(req).await?;
     let parsed = parse_invoke_body(&body)?;
+    // What the profile cannot honour is refused before anything is reserved or sent.
+    let asked = InvokeOptions { context: parsed.context.clone(), ..InvokeOptions::default() };
+    check_invoke_options(&app.settings().client, &asked)?;
     let definition = app.get_action(action_id).await?;
     let inputs = Value::Object(validate_inputs(&definition, &parsed.inputs)?);
     let context = parsed.context.unwrap_or_else(|| json!({}));

@@ -1,6 +1,7 @@
 //! What the Worker keeps in KV, which is eventually consistent and read-mostly:
 //!
-//! - `token:v1`: the shared upstream token (see [`super::token`]);
+//! - `token:v1`: the shared upstream token (see [`super::token`]); `token:genesys-cloud:v1` under
+//!   the genesys-cloud profile (a token of one upstream is never offered to another);
 //! - `inv:{invocationId}`: a read copy of each invocation's record (`InvocationRecord`, JSON),
 //!   with metadata `{status, actionId, createdAtMs}`. A sync invoke without an Idempotency-Key
 //!   writes it once after answering (it has no object); every other invocation's Durable Object
@@ -12,10 +13,21 @@ use serde_json::json;
 use super::app::App;
 use super::http::ApiError;
 use super::kv::StorageError;
+use crate::core::profile::Profile;
 use crate::core::record::{InvocationRecord, RecordDecodeError};
 
-/// The token's key.
+/// The token's key (the cxone-seed profile's).
 pub const TOKEN_KEY: &str = "token:v1";
+/// The token's key under the genesys-cloud profile.
+pub const GENESYS_TOKEN_KEY: &str = "token:genesys-cloud:v1";
+
+/// The key of the token of an upstream of `profile`.
+pub fn token_key(profile: Profile) -> &'static str {
+    match profile {
+        Profile::GenesysCloud => GENESYS_TOKEN_KEY,
+        Profile::CxoneSeed | Profile::Cxone => TOKEN_KEY,
+    }
+}
 
 /// The prefix of the read copies' keys.
 pub const RECORD_PREFIX: &str = "inv:";

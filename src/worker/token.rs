@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::app::App;
-use super::store::TOKEN_KEY;
+use super::store::token_key;
 use crate::core::DataActionsError;
 
 /// Whether the client holds a token that is not within the refresh margin of its expiry (the
@@ -23,7 +23,7 @@ pub async fn ensure(app: &App) -> Result<(), DataActionsError> {
     if has_valid_token(app) {
         return Ok(());
     }
-    match app.kv.get_json(TOKEN_KEY).await {
+    match app.kv.get_json(token_key(app.settings().client.profile)).await {
         Ok(Some(record)) => {
             app.client().import_token(record);
             *app.isolate.stored_token.borrow_mut() = app.client().export_token();
@@ -48,7 +48,7 @@ pub async fn store_if_changed(app: &App) {
     }
     *app.isolate.stored_token.borrow_mut() = Some(current.clone());
     let ttl_s = current.expires_at_ms.saturating_sub(app.now()) / 1000;
-    match app.kv.put_json(TOKEN_KEY, &current, ttl_s).await {
+    match app.kv.put_json(token_key(app.settings().client.profile), &current, ttl_s).await {
         Ok(()) => app.log.info("token: stored in KV", json!({ "ttlS": ttl_s })),
         Err(error) => app.log.warn("token: cannot write KV", json!({ "error": error.0 })),
     }

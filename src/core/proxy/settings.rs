@@ -10,6 +10,26 @@ use crate::core::auth::parse_api_keys;
 use crate::core::callback::webhook_key;
 use crate::core::config::{ClientConfig, ConfigInput, PollPolicy, Secret};
 use crate::core::error::DataActionsError;
+use crate::core::profile::Profile;
+
+/// The upstream's profile: `cxone-seed` (default), `genesys-cloud` or `cxone`.
+pub const UPSTREAM_PROFILE: &str = "UPSTREAM_PROFILE";
+/// genesys-cloud: the platform's host (`mypurecloud.com`, `usw2.pure.cloud`…).
+pub const GENESYS_REGION: &str = "GENESYS_REGION";
+/// genesys-cloud: the API origin, instead of the region's (with [`GENESYS_LOGIN_URL`]).
+pub const GENESYS_API_URL: &str = "GENESYS_API_URL";
+/// genesys-cloud: the login origin (its token endpoint is `{origin}/oauth/token`).
+pub const GENESYS_LOGIN_URL: &str = "GENESYS_LOGIN_URL";
+/// genesys-cloud: the OAuth client id.
+pub const GENESYS_CLIENT_ID: &str = "GENESYS_CLIENT_ID";
+/// genesys-cloud: the OAuth client secret (a secret).
+pub const GENESYS_CLIENT_SECRET: &str = "GENESYS_CLIENT_SECRET";
+/// cxone: the sign-in issuer (optional; default `https://cxone.niceincontact.com`).
+pub const CXONE_ISSUER: &str = "CXONE_ISSUER";
+/// cxone: the access key id (a secret).
+pub const CXONE_ACCESS_KEY_ID: &str = "CXONE_ACCESS_KEY_ID";
+/// cxone: the access key secret (a secret).
+pub const CXONE_ACCESS_KEY_SECRET: &str = "CXONE_ACCESS_KEY_SECRET";
 
 /// Upstream origin (or give [`CXONE_TENANT`]).
 pub const CXONE_BASE_URL: &str = "CXONE_BASE_URL";
@@ -33,7 +53,16 @@ pub const PROXY_API_KEYS: &str = "PROXY_API_KEYS";
 pub const CALLBACK_SIGNING_SECRET: &str = "CALLBACK_SIGNING_SECRET";
 
 /// Every setting, in the order problems are reported.
-pub const SETTING_NAMES: [&str; 10] = [
+pub const SETTING_NAMES: [&str; 19] = [
+    UPSTREAM_PROFILE,
+    GENESYS_REGION,
+    GENESYS_API_URL,
+    GENESYS_LOGIN_URL,
+    GENESYS_CLIENT_ID,
+    GENESYS_CLIENT_SECRET,
+    CXONE_ISSUER,
+    CXONE_ACCESS_KEY_ID,
+    CXONE_ACCESS_KEY_SECRET,
     CXONE_BASE_URL,
     CXONE_TENANT,
     CXONE_TOKEN_URL,
@@ -105,22 +134,16 @@ impl ProxySettings {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut problems = Vec::new();
 
-        let base_url = get(CXONE_BASE_URL);
-        let tenant = get(CXONE_TENANT);
-        match (&base_url, &tenant) {
-            (Some(_), Some(_)) => problems.push(SettingProblem::new(CXONE_TENANT, "and CXONE_BASE_URL are exclusive: set only one")),
-            (None, None) => problems.push(SettingProblem::new(CXONE_BASE_URL, "is required (or set CXONE_TENANT)")),
-            _ => {}
-        }
-        let token_url = get(CXONE_TOKEN_URL);
-        let client_id = get(CXONE_CLIENT_ID);
-        if client_id.is_none() {
-            problems.push(SettingProblem::new(CXONE_CLIENT_ID, "is required"));
-        }
-        let client_secret = get(CXONE_CLIENT_SECRET);
-        if client_secret.is_none() {
-            problems.push(SettingProblem::new(CXONE_CLIENT_SECRET, "is required (a Worker secret: .dev.vars locally)"));
-        }
+        let profile = match get(UPSTREAM_PROFILE) {
+            None => Some(Profile::CxoneSeed),
+            Some(name) => {
+                let profile = Profile::from_name(&name);
+                if profile.is_none() {
+                    problems.push(SettingProblem::new(UPSTREAM_PROFILE, "must be one of cxone-seed, genesys-cloud, cxone"));
+                }
+                profile
+            }
+        };
         let max_poll_seconds = match get(MAX_POLL_SECONDS) {
             None => Some(DEFAULT_MAX_POLL_SECONDS),
             Some(text) => match text.parse::<u64>() {
@@ -134,28 +157,30 @@ impl ProxySettings {
                 }
             },
         };
-        let client = if problems.is_empty() {
-            let input = ConfigInput {
-                tenant: tenant.clone(),
-                base_url: base_url.clone(),
-                token_url: token_url.clone(),
-                client_id: client_id.clone(),
-                client_secret: client_secret.clone(),
-                poll: Some(PollPolicy {
-                    max_poll_ms: max_poll_seconds.unwrap_or(DEFAULT_MAX_POLL_SECONDS).saturating_mul(1000),
-                    ..PollPolicy::default()
-                }),
-                ..ConfigInput::default()
-            };
-            match ClientConfig::from_input(input) {
-                Ok(config) => Some(config),
-                Err(error) => {
-                    problems.push(problem_of_config_error(&error, tenant.is_some()));
-                    None
+        let upstream = match profile {
+            Some(Profile::CxoneSeed) => seed_input(&get, &mut problems),
+            Some(Profile::GenesysCloud) => genesys_input(&get, &mut problems),
+            Some(Profile::Cxone) => cxone_input(&get, &mut problems),
+            None => None,
+        };
+        let client = match upstream {
+            Some((input, names)) if problems.is_empty() => {
+                let input = ConfigInput {
+                    poll: Some(PollPolicy {
+                        max_poll_ms: max_poll_seconds.unwrap_or(DEFAULT_MAX_POLL_SECONDS).saturating_mul(1000),
+                        ..PollPolicy::default()
+                    }),
+                    ..input
+                };
+                match ClientConfig::from_input(input) {
+                    Ok(config) => Some(config),
+                    Err(error) => {
+                        problems.push(problem_of_config_error(&error, &names));
+                        None
+                    }
                 }
             }
-        } else {
-            None
+            _ => None,
         };
 
         let public_url = match get(PUBLIC_URL) {
@@ -207,21 +232,121 @@ impl ProxySettings {
     }
 }
 
-/// The problem of a client configuration error, named by the variable it came from.
-fn problem_of_config_error(error: &DataActionsError, tenant_given: bool) -> SettingProblem {
+/// Which variable each configuration field came from.
+type FieldNames = Vec<(&'static str, &'static str)>;
+
+/// Records a problem for each required setting that is unset.
+fn require(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<SettingProblem>, name: &str, reason: &str) -> Option<String> {
+    let value = get(name);
+    if value.is_none() {
+        problems.push(SettingProblem::new(name, reason));
+    }
+    value
+}
+
+const SECRET_REASON: &str = "is required (a Worker secret: .dev.vars locally)";
+
+/// cxone-seed: `CXONE_BASE_URL` or `CXONE_TENANT`, `CXONE_TOKEN_URL`, `CXONE_CLIENT_ID`, secret `CXONE_CLIENT_SECRET`.
+fn seed_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<SettingProblem>) -> Option<(ConfigInput, FieldNames)> {
+    let base_url = get(CXONE_BASE_URL);
+    let tenant = get(CXONE_TENANT);
+    match (&base_url, &tenant) {
+        (Some(_), Some(_)) => problems.push(SettingProblem::new(CXONE_TENANT, "and CXONE_BASE_URL are exclusive: set only one")),
+        (None, None) => problems.push(SettingProblem::new(CXONE_BASE_URL, "is required (or set CXONE_TENANT)")),
+        _ => {}
+    }
+    let client_id = require(get, problems, CXONE_CLIENT_ID, "is required");
+    let client_secret = require(get, problems, CXONE_CLIENT_SECRET, SECRET_REASON);
+    let tenant_field = if tenant.is_some() { CXONE_TENANT } else { CXONE_BASE_URL };
+    let names = vec![
+        ("tenant", tenant_field),
+        ("baseUrl", CXONE_BASE_URL),
+        ("tokenUrl", CXONE_TOKEN_URL),
+        ("clientId", CXONE_CLIENT_ID),
+        ("clientSecret", CXONE_CLIENT_SECRET),
+    ];
+    let input = ConfigInput { tenant, base_url, token_url: get(CXONE_TOKEN_URL), client_id, client_secret, ..ConfigInput::default() };
+    Some((input, names))
+}
+
+/// genesys-cloud: `GENESYS_REGION`, or `GENESYS_API_URL` + `GENESYS_LOGIN_URL`; `GENESYS_CLIENT_ID`; secret `GENESYS_CLIENT_SECRET`.
+fn genesys_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<SettingProblem>) -> Option<(ConfigInput, FieldNames)> {
+    let region = get(GENESYS_REGION);
+    let api_url = get(GENESYS_API_URL);
+    let login_url = get(GENESYS_LOGIN_URL);
+    match (&region, &api_url, &login_url) {
+        (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+        (Some(_), _, _) => problems.push(SettingProblem::new(GENESYS_REGION, "and GENESYS_API_URL / GENESYS_LOGIN_URL are exclusive: set the region or both origins")),
+        (None, None, None) => problems.push(SettingProblem::new(GENESYS_REGION, "is required (e.g. mypurecloud.com), or set GENESYS_API_URL and GENESYS_LOGIN_URL")),
+        (None, Some(_), None) => problems.push(SettingProblem::new(GENESYS_LOGIN_URL, "is required with GENESYS_API_URL (the login origin)")),
+        (None, None, Some(_)) => problems.push(SettingProblem::new(GENESYS_API_URL, "is required with GENESYS_LOGIN_URL (the API origin)")),
+    }
+    let token_url = match &login_url {
+        None => None,
+        Some(origin) => match check_origin(origin.trim_end_matches('/')) {
+            Ok(origin) => Some(format!("{origin}/oauth/token")),
+            Err(reason) => {
+                problems.push(SettingProblem::new(GENESYS_LOGIN_URL, reason));
+                None
+            }
+        },
+    };
+    let client_id = require(get, problems, GENESYS_CLIENT_ID, "is required");
+    let client_secret = require(get, problems, GENESYS_CLIENT_SECRET, SECRET_REASON);
+    let names = vec![
+        ("region", GENESYS_REGION),
+        ("baseUrl", GENESYS_API_URL),
+        ("tokenUrl", GENESYS_LOGIN_URL),
+        ("clientId", GENESYS_CLIENT_ID),
+        ("clientSecret", GENESYS_CLIENT_SECRET),
+    ];
+    let input = ConfigInput {
+        profile: Some(Profile::GenesysCloud.name().into()),
+        region,
+        base_url: api_url,
+        token_url,
+        client_id,
+        client_secret,
+        ..ConfigInput::default()
+    };
+    Some((input, names))
+}
+
+/// cxone: `CXONE_ISSUER` (optional), `CXONE_CLIENT_ID`; secrets `CXONE_CLIENT_SECRET`, `CXONE_ACCESS_KEY_ID`, `CXONE_ACCESS_KEY_SECRET`.
+fn cxone_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<SettingProblem>) -> Option<(ConfigInput, FieldNames)> {
+    let client_id = require(get, problems, CXONE_CLIENT_ID, "is required");
+    let client_secret = require(get, problems, CXONE_CLIENT_SECRET, SECRET_REASON);
+    let access_key_id = require(get, problems, CXONE_ACCESS_KEY_ID, SECRET_REASON);
+    let access_key_secret = require(get, problems, CXONE_ACCESS_KEY_SECRET, SECRET_REASON);
+    let names = vec![
+        ("issuer", CXONE_ISSUER),
+        ("baseUrl", CXONE_BASE_URL),
+        ("clientId", CXONE_CLIENT_ID),
+        ("clientSecret", CXONE_CLIENT_SECRET),
+        ("accessKeyId", CXONE_ACCESS_KEY_ID),
+        ("accessKeySecret", CXONE_ACCESS_KEY_SECRET),
+    ];
+    let input = ConfigInput {
+        profile: Some(Profile::Cxone.name().into()),
+        issuer: get(CXONE_ISSUER),
+        base_url: get(CXONE_BASE_URL),
+        client_id,
+        client_secret,
+        access_key_id,
+        access_key_secret,
+        ..ConfigInput::default()
+    };
+    Some((input, names))
+}
+
+/// The problem of a client configuration error, named by the variable its field came from.
+fn problem_of_config_error(error: &DataActionsError, names: &FieldNames) -> SettingProblem {
     match error {
         DataActionsError::Config { field, reason } => {
-            let setting = match field.as_str() {
-                "tenant" if tenant_given => CXONE_TENANT,
-                "tenant" | "baseUrl" => CXONE_BASE_URL,
-                "tokenUrl" => CXONE_TOKEN_URL,
-                "clientId" => CXONE_CLIENT_ID,
-                "clientSecret" => CXONE_CLIENT_SECRET,
-                other => other,
-            };
+            let setting = names.iter().find(|(known, _)| known == field).map(|(_, setting)| *setting).unwrap_or(UPSTREAM_PROFILE);
             SettingProblem::new(setting, reason)
         }
-        other => SettingProblem::new(CXONE_BASE_URL, &other.to_string()),
+        other => SettingProblem::new(UPSTREAM_PROFILE, &other.to_string()),
     }
 }
 
@@ -322,5 +447,78 @@ mod tests {
         let b = read(&vars).unwrap();
         assert_ne!(a.fingerprint, b.fingerprint);
         assert_eq!(a.fingerprint, read(&good()).unwrap().fingerprint);
+    }
+
+    fn genesys() -> HashMap<String, String> {
+        let mut vars = good();
+        for name in [CXONE_BASE_URL, CXONE_CLIENT_ID, CXONE_CLIENT_SECRET] {
+            vars.remove(name);
+        }
+        vars.extend(env(&[
+            (UPSTREAM_PROFILE, "genesys-cloud"),
+            (GENESYS_REGION, "mypurecloud.de"),
+            (GENESYS_CLIENT_ID, "gc-client"),
+            (GENESYS_CLIENT_SECRET, "gc-secret-value"),
+        ]));
+        vars
+    }
+
+    #[test]
+    fn genesys_cloud_reads_its_own_settings() {
+        let settings = read(&genesys()).unwrap();
+        let client = &settings.client;
+        assert_eq!(client.profile, Profile::GenesysCloud);
+        assert_eq!((client.base_url.as_str(), client.token_url.as_str()), ("https://api.mypurecloud.de", "https://login.mypurecloud.de/oauth/token"));
+        assert_eq!(client.client_id, "gc-client");
+        assert!(!format!("{settings:?}").contains("gc-secret-value"));
+        let mut vars = genesys();
+        vars.remove(GENESYS_REGION);
+        vars.insert(GENESYS_API_URL.into(), "http://127.0.0.1:9797".into());
+        vars.insert(GENESYS_LOGIN_URL.into(), "http://127.0.0.1:9798/".into());
+        let local = read(&vars).unwrap().client;
+        assert_eq!((local.base_url.as_str(), local.token_url.as_str()), ("http://127.0.0.1:9797", "http://127.0.0.1:9798/oauth/token"));
+        // Each problem names its variable.
+        for (change, named) in [
+            ((GENESYS_REGION, Some("https://mypurecloud.de")), GENESYS_REGION),
+            ((GENESYS_REGION, None), GENESYS_REGION),
+            ((GENESYS_CLIENT_ID, None), GENESYS_CLIENT_ID),
+            ((GENESYS_CLIENT_SECRET, None), GENESYS_CLIENT_SECRET),
+            ((GENESYS_API_URL, Some("http://127.0.0.1:1")), GENESYS_REGION),
+            ((UPSTREAM_PROFILE, Some("purecloud")), UPSTREAM_PROFILE),
+        ] {
+            let mut vars = genesys();
+            match change {
+                (name, Some(value)) => vars.insert(name.into(), value.into()),
+                (name, None) => vars.remove(name),
+            };
+            let problems = read(&vars).unwrap_err();
+            assert_eq!(problems[0].setting, named, "{change:?}: {problems:?}");
+            assert!(!format!("{problems:?}").contains("gc-secret-value"));
+        }
+        let mut vars = genesys();
+        vars.remove(GENESYS_REGION);
+        vars.insert(GENESYS_API_URL.into(), "http://127.0.0.1:9797".into());
+        assert_eq!(read(&vars).unwrap_err()[0].setting, GENESYS_LOGIN_URL);
+        vars.insert(GENESYS_LOGIN_URL.into(), "http://127.0.0.1:9797/path".into());
+        assert_eq!(read(&vars).unwrap_err()[0].setting, GENESYS_LOGIN_URL);
+    }
+
+    #[test]
+    fn cxone_reads_its_secrets_and_never_shows_them() {
+        let mut vars = good();
+        vars.remove(CXONE_BASE_URL);
+        vars.extend(env(&[(UPSTREAM_PROFILE, "cxone"), (CXONE_ACCESS_KEY_ID, "akid-value"), (CXONE_ACCESS_KEY_SECRET, "aks-value")]));
+        let settings = read(&vars).unwrap();
+        let credentials = settings.client.cxone.clone().unwrap();
+        assert_eq!(credentials.issuer, "https://cxone.niceincontact.com");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("akid-value") && !shown.contains("aks-value"), "{shown}");
+        vars.insert(CXONE_ISSUER.into(), "not a url".into());
+        vars.remove(CXONE_ACCESS_KEY_SECRET);
+        let problems = read(&vars).unwrap_err();
+        assert_eq!(problems.iter().map(|p| p.setting.as_str()).collect::<Vec<_>>(), [CXONE_ACCESS_KEY_SECRET]);
+        vars.insert(CXONE_ACCESS_KEY_SECRET.into(), "aks-value".into());
+        assert_eq!(read(&vars).unwrap_err()[0].setting, CXONE_ISSUER);
+        assert!(!format!("{:?}", read(&vars).unwrap_err()).contains("akid-value"));
     }
 }
