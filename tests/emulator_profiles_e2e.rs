@@ -1,0 +1,139 @@
+//! The driver over real HTTP against the real emulator playing each upstream profile (embedded, on
+//! a free loopback port): genesys-cloud's login, contracts, execute, ErrorBody and paging.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cxone_data_actions::core::action_list::ActionList;
+use cxone_data_actions::core::{ClientConfig, DataActionsError, InvokeOptions, Profile};
+use cxone_data_actions::driver::{CallOptions, Client};
+use futures::executor::block_on;
+use serde_json::{json, Value};
+use support::native::{SystemClock, UreqTransport};
+
+/// Starts an emulator playing `profile` on its own runtime thread.
+fn emulator_with(profile: cxone_emulator::Profile) -> String {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let config = cxone_emulator::Config { port: 0, profile, ..cxone_emulator::Config::default() };
+            let server = cxone_emulator::start(config).await.expect("emulator starts");
+            tx.send(server.url().to_string()).expect("send url");
+            std::future::pending::<()>().await;
+            drop(server);
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("emulator url")
+}
+
+fn genesys_client(base: &str, secret: &str) -> Client<UreqTransport, SystemClock> {
+    let config = json!({"profile": "genesys-cloud", "baseUrl": base, "clientId": "demo-client", "clientSecret": secret});
+    let config = ClientConfig::from_json(&config.to_string()).expect("config");
+    assert_eq!(config.profile, Profile::GenesysCloud);
+    Client::new(config, UreqTransport::default(), SystemClock, 7)
+}
+
+fn stats(base: &str) -> Value {
+    ureq::get(&format!("{base}/_emulator/stats")).call().expect("stats").into_json().expect("json")
+}
+
+fn invoke(client: &Client<UreqTransport, SystemClock>, action: &str, inputs: Value, options: InvokeOptions) -> Result<cxone_data_actions::core::InvocationResult, DataActionsError> {
+    block_on(client.invoke(action, &inputs, options, CallOptions::default()))
+}
+
+#[test]
+fn genesys_cloud_executes_synchronously_with_the_contract_and_one_request_when_warm() {
+    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let client = genesys_client(&base, "demo-secret");
+    let definition = block_on(client.get_action("lookup-customer", None)).expect("definition");
+    assert_eq!(definition.extra["mode"], "sync");
+    assert_eq!(definition.extra["inputSchema"]["type"], "object", "{definition:?}");
+    assert!(definition.input("customerId").is_some_and(|p| p.required), "{definition:?}");
+    // The number is coerced to the contract's string, as for the seed.
+    let result = invoke(&client, "lookup-customer", json!({"customerId": 42}), InvokeOptions::default()).expect("execute");
+    assert_eq!((result.status.as_str(), result.invoke_id.as_deref(), result.polls), ("completed", None, 0));
+    assert_eq!(result.outputs["customerId"], json!("42"));
+    assert!(result.audit.is_some());
+    let before = stats(&base);
+    invoke(&client, "lookup-customer", json!({"customerId": "7"}), InvokeOptions::default()).expect("warm execute");
+    let after = stats(&base);
+    let total = |s: &Value| ["token", "definition", "invoke", "poll"].iter().map(|k| s["requests"][k].as_u64().unwrap_or(0)).sum::<u64>();
+    assert_eq!(total(&after) - total(&before), 1, "a warm execute is exactly one upstream request: {after}");
+    // An action that is asynchronous elsewhere runs to its end within the timeout.
+    let report = invoke(&client, "export-report", json!({"reportName": "daily", "durationMs": 200}), InvokeOptions::default()).expect("execute");
+    assert_eq!(report.status, "completed");
+}
+
+#[test]
+fn genesys_cloud_refuses_asynchronous_options_before_sending_anything() {
+    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let client = genesys_client(&base, "demo-secret");
+    let before = stats(&base);
+    for options in [
+        InvokeOptions { callback_url: Some("https://me.example/callback".into()), ..InvokeOptions::default() },
+        InvokeOptions { max_poll_ms: Some(10_000), ..InvokeOptions::default() },
+        InvokeOptions { context: Some(json!({"agent": "a-1"})), ..InvokeOptions::default() },
+    ] {
+        let error = invoke(&client, "lookup-customer", json!({"customerId": "1"}), options).unwrap_err();
+        assert_eq!(error.code(), "not_supported_by_profile", "{error}");
+    }
+    let error = block_on(client.get_invocation("lookup-customer", "exe_1", None)).unwrap_err();
+    assert_eq!(error.code(), "not_supported_by_profile");
+    assert!(error.to_string().contains("synchronous"), "{error}");
+    assert_eq!(stats(&base)["requests"]["invoke"], before["requests"]["invoke"], "nothing was executed");
+}
+
+#[test]
+fn genesys_cloud_error_bodies_map_to_the_same_kinds_with_the_context_id() {
+    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let client = genesys_client(&base, "demo-secret");
+    let missing = invoke(&client, "no-such-action", json!({}), InvokeOptions::default()).unwrap_err();
+    assert_eq!((missing.code(), missing.upstream_code()), ("not_found", Some("not.found")));
+    assert!(missing.correlation_id().is_some_and(|id| !id.is_empty()), "{missing:?}");
+    let restricted = invoke(&client, "restricted", json!({}), InvokeOptions::default()).unwrap_err();
+    assert_eq!((restricted.code(), restricted.upstream_code()), ("forbidden", Some("missing.permissions")));
+    assert!(restricted.details().upstream_correlation_id.is_some());
+    let failed = invoke(&client, "sync-fails", json!({"customerId": "1"}), InvokeOptions::default()).unwrap_err();
+    assert_eq!(failed.code(), "execution_failed", "{failed}");
+    assert!(failed.correlation_id().is_some());
+    // The inputs are checked here first: the upstream never sees these.
+    let invalid = invoke(&client, "lookup-customer", json!({"customerId": "1", "colour": "red"}), InvokeOptions::default()).unwrap_err();
+    assert_eq!((invalid.code(), invalid.status()), ("validation", None));
+    // 429 with Retry-After is retried as for the seed.
+    let limited = invoke(&client, "rate-limited", json!({"customerId": "9"}), InvokeOptions::default()).expect("after the 429s");
+    assert_eq!(limited.status, "completed");
+    // A wrong client secret is refused by the login service.
+    let refused = block_on(token_with_wrong_secret(&base)).unwrap_err();
+    assert_eq!(refused.code(), "unauthorized");
+    assert!(!refused.to_string().contains("wrong-secret"), "{refused}");
+}
+
+async fn token_with_wrong_secret(base: &str) -> Result<String, DataActionsError> {
+    genesys_client(base, "wrong-secret").token(None).await
+}
+
+#[test]
+fn genesys_cloud_lists_actions_a_page_number_at_a_time() {
+    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let client = genesys_client(&base, "demo-secret");
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..20 {
+        let ActionList::Page(page) = block_on(client.list_actions(token.as_deref(), 3, None)).expect("page") else { panic!("a page") };
+        assert!(page.actions.len() <= 3);
+        assert!(page.actions.iter().all(|a| a.mode.as_deref() == Some("sync")));
+        seen.extend(page.actions.into_iter().map(|a| a.id));
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert!(token.is_none(), "the last page has no next page");
+    assert!(seen.contains(&"lookup-customer".to_string()) && seen.contains(&"export-report".to_string()), "{seen:?}");
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no action twice: {seen:?}");
+}
