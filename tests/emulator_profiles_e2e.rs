@@ -41,8 +41,10 @@ fn stats(base: &str) -> Value {
     ureq::get(&format!("{base}/_emulator/stats")).call().expect("stats").into_json().expect("json")
 }
 
-fn invoke(client: &Client<UreqTransport, SystemClock>, action: &str, inputs: Value, options: InvokeOptions) -> Result<cxone_data_actions::core::InvocationResult, DataActionsError> {
-    block_on(client.invoke(action, &inputs, options, CallOptions::default()))
+type Invoked = Result<cxone_data_actions::core::InvocationResult, Box<DataActionsError>>;
+
+fn invoke(client: &Client<UreqTransport, SystemClock>, action: &str, inputs: Value, options: InvokeOptions) -> Invoked {
+    block_on(client.invoke(action, &inputs, options, CallOptions::default())).map_err(Box::new)
 }
 
 #[test]
