@@ -53,8 +53,11 @@ export interface PollOptions {
   maxPollMs?: number;
 }
 
+/** The upstream's shape: `cxone-seed` (default), `genesys-cloud` or `cxone`. */
+export type UpstreamProfile = 'cxone-seed' | 'genesys-cloud' | 'cxone';
+
 interface DirectOptionsBase {
-  /** Token endpoint; default `{upstream}/oauth2/token`. */
+  /** Token endpoint; default `{upstream}/oauth2/token` (genesys-cloud: `https://login.{region}/oauth/token`). */
   tokenUrl?: string;
   /** OAuth client id. */
   clientId: string;
@@ -81,13 +84,42 @@ interface DirectOptionsBase {
 
 /** Direct mode, by tenant: the upstream is `https://{tenant}.nicecxone.com`. */
 export interface TenantClientOptions extends DirectOptionsBase {
+  profile?: 'cxone-seed';
   tenant: string;
   baseUrl?: undefined;
 }
 
 /** Direct mode, by explicit upstream origin. */
 export interface BaseUrlClientOptions extends DirectOptionsBase {
+  profile?: 'cxone-seed';
   baseUrl: string;
+  tenant?: undefined;
+}
+
+/**
+ * Direct mode against Genesys Cloud's data actions (synchronous only: `callbackUrl`, `maxPollMs`,
+ * a non-empty `context` and `getInvocation` reject with `not_supported_by_profile`).
+ */
+export interface GenesysCloudClientOptions extends Omit<DirectOptionsBase, 'scopes'> {
+  profile: 'genesys-cloud';
+  /** The platform's host, e.g. `mypurecloud.com`, `usw2.pure.cloud`, `mypurecloud.ie`, `mypurecloud.de`, `apne2.pure.cloud`: the API is `https://api.{region}`. */
+  region?: string;
+  /** The API origin instead of the region's (a proxy, the emulator); the token endpoint is then `{baseUrl}/oauth/token` unless `tokenUrl` says otherwise. */
+  baseUrl?: string;
+  tenant?: undefined;
+}
+
+/** Direct mode against CXone: its sign-in (OIDC discovery, access-key grant) in front of the data-action paths. */
+export interface CxoneClientOptions extends Omit<DirectOptionsBase, 'tokenUrl'> {
+  profile: 'cxone';
+  /** The sign-in issuer; default `https://cxone.niceincontact.com`. */
+  issuer?: string;
+  /** The access key id (a secret). */
+  accessKeyId: string;
+  /** The access key secret (a secret; refused in browsers like `clientSecret`). */
+  accessKeySecret: string;
+  /** Pins the API origin instead of the sign-in's `api_endpoint`. */
+  baseUrl?: string;
   tenant?: undefined;
 }
 
@@ -106,7 +138,12 @@ export interface ProxyClientOptions {
 }
 
 /** Options of `new DataActionsClient(...)`. */
-export type DataActionsClientOptions = TenantClientOptions | BaseUrlClientOptions | ProxyClientOptions;
+export type DataActionsClientOptions =
+  | TenantClientOptions
+  | BaseUrlClientOptions
+  | GenesysCloudClientOptions
+  | CxoneClientOptions
+  | ProxyClientOptions;
 
 /** The type of an action parameter. Unknown types are passed unchecked. */
 export type ParameterType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | (string & {});
@@ -315,7 +352,8 @@ export type DataActionsErrorCode =
   | 'cancelled'
   | 'upstream'
   | 'transport'
-  | 'bad_input';
+  | 'bad_input'
+  | 'not_supported_by_profile';
 
 /** What is wrong with one input. */
 export interface ValidationIssue {
@@ -336,6 +374,8 @@ export interface DataActionsErrorDetails {
   issues?: ValidationIssue[];
   invokeId?: string;
   upstreamCode?: string;
+  /** The upstream's correlation id of the failed request (Genesys Cloud's `contextId`). */
+  upstreamCorrelationId?: string;
   missingScope?: string;
   retryAfterMs?: number;
   field?: string;
@@ -357,6 +397,8 @@ export declare class DataActionsError extends Error {
   readonly invokeId?: string;
   /** The upstream's own error code. */
   readonly upstreamCode?: string;
+  /** The upstream's correlation id of the failed request (Genesys Cloud's `contextId`). */
+  readonly upstreamCorrelationId?: string;
   /** The scope a `forbidden` call lacks. */
   readonly missingScope?: string;
   /** The last `Retry-After` of a `rate_limited` call, ms. */

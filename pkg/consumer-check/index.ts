@@ -54,7 +54,14 @@ const both: DataActionsClientOptions = { tenant: 'a', baseUrl: 'https://x', clie
 // @ts-expect-error error codes are a closed set
 const badCode: DataActionsErrorCode = 'oops';
 const proxyOptions: ProxyClientOptions = { proxyUrl: 'https://proxy.example', apiKey: 'k', timeoutMs: 1000 };
-void [missingId, both, badCode, proxyOptions];
+const genesysOptions: DataActionsClientOptions = { profile: 'genesys-cloud', region: 'usw2.pure.cloud', clientId: 'i', clientSecret: 's' };
+const cxoneOptions: DataActionsClientOptions = { profile: 'cxone', clientId: 'i', clientSecret: 's', accessKeyId: 'k', accessKeySecret: 'v' };
+// @ts-expect-error genesys-cloud takes a region, not a tenant
+const genesysTenant: DataActionsClientOptions = { profile: 'genesys-cloud', tenant: 'acme', clientId: 'i', clientSecret: 's' };
+// @ts-expect-error cxone needs the access key
+const cxoneNoKey: DataActionsClientOptions = { profile: 'cxone', clientId: 'i', clientSecret: 's' };
+const notSupported: DataActionsErrorCode = 'not_supported_by_profile';
+void [missingId, both, badCode, proxyOptions, genesysOptions, cxoneOptions, genesysTenant, cxoneNoKey, notSupported];
 
 await init();
 const client = new DataActionsClient({

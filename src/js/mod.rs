@@ -357,11 +357,13 @@ mod bindings {
         if !is_absent(&allow_browser) && allow_browser.as_bool().is_none() {
             return Err(config_error("dangerouslyAllowBrowser", "must be a boolean"));
         }
-        if !is_absent(&get(options, "clientSecret")) && looks_like_browser() && allow_browser.as_bool() != Some(true) {
-            return Err(config_error(
-                "clientSecret",
-                "must not be used in a browser, where every visitor could read it: use { proxyUrl, apiKey } and the Worker",
-            ));
+        for secret in ["clientSecret", "accessKeySecret"] {
+            if !is_absent(&get(options, secret)) && looks_like_browser() && allow_browser.as_bool() != Some(true) {
+                return Err(config_error(
+                    secret,
+                    "must not be used in a browser, where every visitor could read it: use { proxyUrl, apiKey } and the Worker",
+                ));
+            }
         }
         // JSON would silently drop a function (an `onStatus` given here by mistake, say).
         if let Some(key) = keys(options).into_iter().find(|k| k != "fetch" && get(options, k).is_function()) {
@@ -381,7 +383,8 @@ mod bindings {
 
     fn build_proxy(options: &JsValue, transport: FetchTransport) -> Result<Mode, ErrorDetails> {
         if let Some(key) = keys(options).into_iter().find(|k| !PROXY_KEYS.contains(&k.as_str())) {
-            let reason = if key == "clientSecret" || key == "clientId" || key == "tenant" || key == "baseUrl" {
+            let credential = ["clientSecret", "clientId", "tenant", "baseUrl", "profile", "region", "issuer", "accessKeyId", "accessKeySecret"];
+            let reason = if credential.contains(&key.as_str()) {
                 "is not used with `proxyUrl`: the Worker holds the credentials"
             } else {
                 "is not an option of proxy mode (proxyUrl, apiKey, fetch, timeoutMs, maxPollMs)"
