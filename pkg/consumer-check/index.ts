@@ -25,6 +25,7 @@ function describe(code: DataActionsErrorCode): string {
     case 'config':
     case 'bad_input':
     case 'validation':
+    case 'not_supported_by_profile':
       return 'fix the call';
     case 'unauthorized':
     case 'forbidden':

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::core::audit::payload_hash;
 use crate::core::auth::parse_api_keys;
 use crate::core::callback::webhook_key;
-use crate::core::config::{ClientConfig, ConfigInput, PollPolicy, Secret};
+use crate::core::config::{check_region, ClientConfig, ConfigInput, PollPolicy, Secret};
 use crate::core::error::DataActionsError;
 use crate::core::profile::Profile;
 
@@ -280,6 +280,9 @@ fn genesys_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<Setti
         (None, None, None) => problems.push(SettingProblem::new(GENESYS_REGION, "is required (e.g. mypurecloud.com), or set GENESYS_API_URL and GENESYS_LOGIN_URL")),
         (None, Some(_), None) => problems.push(SettingProblem::new(GENESYS_LOGIN_URL, "is required with GENESYS_API_URL (the login origin)")),
         (None, None, Some(_)) => problems.push(SettingProblem::new(GENESYS_API_URL, "is required with GENESYS_LOGIN_URL (the API origin)")),
+    }
+    if let Some(Err(DataActionsError::Config { reason, .. })) = region.as_deref().map(check_region) {
+        problems.push(SettingProblem::new(GENESYS_REGION, &reason));
     }
     let token_url = match &login_url {
         None => None,
