@@ -232,7 +232,7 @@ async fn errors_are_error_bodies_with_fresh_context_ids() {
     let (status, first) = error_body(get(&emu, &format!("{ACTIONS}/no-such"), &token).await).await;
     assert_eq!(status, 404);
     assert_eq!(first["code"], "not.found");
-    assert_eq!(first["messageParams"]["actionId"], "no-such");
+    assert_eq!(first["entityId"], "no-such");
     let (_, second) = error_body(get(&emu, &format!("{ACTIONS}/no-such"), &token).await).await;
     assert_ne!(first["contextId"], second["contextId"]);
     let (status, _) = error_body(execute(&emu, "no-such", &token, json!({})).await).await;
@@ -421,7 +421,7 @@ async fn an_execute_past_its_timeout_is_a_504() {
     let took = started.elapsed();
     assert_eq!(
         (status, body["code"].as_str()),
-        (504, Some("gateway.timeout"))
+        (504, Some("request.timeout"))
     );
     assert_eq!(body["messageParams"]["timeoutSeconds"], "1");
     assert!(
