@@ -16,7 +16,8 @@
 //! - `GET /auth/jwks`: an empty key set (the id_token is signed with a shared secret).
 //! - Control: `POST /_emulator/revoke-refresh-tokens`, and `GET|POST /_emulator/signin-faults`
 //!   (`{"failNext":N,"status":429|500|503,"endpoint":"token"|"discovery"|"configuration"|"any"}`):
-//!   the next N matching sign-in requests fail with that status.
+//!   the next N matching sign-in requests fail with that status (the genesys-cloud profile
+//!   serves the same route for its `/oauth/token`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -63,10 +64,15 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/_emulator/revoke-refresh-tokens",
             post(revoke_refresh_tokens),
         )
-        .route(
-            "/_emulator/signin-faults",
-            get(get_faults).post(post_faults),
-        )
+        .merge(fault_routes())
+}
+
+/// `/_emulator/signin-faults` (the cxone and genesys-cloud profiles).
+pub fn fault_routes() -> Router<Arc<AppState>> {
+    Router::new().route(
+        "/_emulator/signin-faults",
+        get(get_faults).post(post_faults),
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +208,7 @@ impl SignInState {
     }
 
     /// Whether this request fails by script (using one of the `failNext`).
-    fn take_fault(&self, endpoint: FaultEndpoint) -> Option<u16> {
+    pub fn take_fault(&self, endpoint: FaultEndpoint) -> Option<u16> {
         let mut faults = lock(&self.faults);
         let applies = faults.endpoint == FaultEndpoint::Any || faults.endpoint == endpoint;
         if applies && faults.fail_next > 0 {

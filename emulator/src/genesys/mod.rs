@@ -36,6 +36,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/v2/integrations/actions/{id}/execute",
             post(actions::execute),
         )
+        .merge(crate::cxone_signin::fault_routes())
 }
 
 /// The answer of an injected fault, as the platform words it.

@@ -565,6 +565,29 @@ async fn fault_knobs_answer_error_bodies() {
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
+#[tokio::test]
+async fn the_login_service_fails_on_demand() {
+    let emu = genesys().await;
+    emu.configure(json!({"retryAfterSecs": 3})).await;
+    let set = emu
+        .set_config_at(
+            "/_emulator/signin-faults",
+            json!({"failNext": 2, "status": 429}),
+        )
+        .await;
+    assert_eq!(set.status(), 200);
+    let good = basic("demo-client", "demo-secret");
+    for _ in 0..2 {
+        let response = login(&emu, Some(&good), "grant_type=client_credentials").await;
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "3");
+        let body: Value = response.json().await.expect("json");
+        assert!(body["error"].is_string() && body["description"].is_string());
+    }
+    token_after_latency(&emu).await;
+    assert_eq!(emu.stats().await["requests"]["token"], 3);
+}
+
 async fn token_after_latency(emu: &Emu) {
     let response = login(
         emu,
