@@ -118,7 +118,14 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                 config.api_base = Some(v);
             }
             "--refresh-token-lifetime-secs" => {
-                config.refresh_token_lifetime_secs = number(&flag, &value()?)?
+                let secs: u64 = number(&flag, &value()?)?;
+                if secs > cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS {
+                    return Err(format!(
+                        "--refresh-token-lifetime-secs: at most {}",
+                        cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS
+                    ));
+                }
+                config.refresh_token_lifetime_secs = secs;
             }
             "--client-id" => config.client_id = value()?,
             "--client-secret" => config.client_secret = value()?,
@@ -376,6 +383,7 @@ mod tests {
             &["--profile"],
             &["--api-base", "api.example.com"],
             &["--refresh-token-lifetime-secs", "-1"],
+            &["--refresh-token-lifetime-secs", "31536001"],
         ] {
             assert!(parse_args(args(bad)).is_err(), "{bad:?} was accepted");
         }

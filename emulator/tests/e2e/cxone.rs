@@ -492,3 +492,29 @@ async fn scripted_sign_in_faults_and_latency() {
         "discovery and token are delayed"
     );
 }
+
+#[tokio::test]
+async fn listening_everywhere_names_a_loopback_issuer() {
+    let emu = Emu::with(Config {
+        profile: Profile::Cxone,
+        host: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        ..Config::default()
+    })
+    .await;
+    assert!(emu.url.starts_with("http://0.0.0.0:"), "{}", emu.url);
+    let port = emu.url.rsplit(':').next().expect("port");
+    let doc = discover(&emu).await;
+    assert_eq!(doc["issuer"], format!("http://127.0.0.1:{port}"));
+
+    let too_long = cxone_emulator::start(Config {
+        profile: Profile::Cxone,
+        port: 0,
+        refresh_token_lifetime_secs: cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS + 1,
+        ..Config::default()
+    })
+    .await;
+    assert!(matches!(
+        too_long,
+        Err(cxone_emulator::StartError::RefreshTokenLifetime)
+    ));
+}
