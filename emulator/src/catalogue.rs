@@ -1019,6 +1019,18 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_default_to_sixty_seconds() {
+        let catalogue = Catalogue::builtin()
+            .extend_from_json(r#"[{"id":"quick","mode":"sync","timeoutSeconds":5}]"#)
+            .expect("valid");
+        let timeout = |id: &str| catalogue.get(id).map(|a| a.timeout_seconds);
+        assert_eq!(timeout("quick"), Some(5));
+        assert_eq!(timeout("lookup-customer"), Some(MAX_TIMEOUT_SECONDS));
+        assert_eq!(timeout("never-finishes"), Some(1));
+        assert_eq!(timeout("export-report"), Some(2));
+    }
+
+    #[test]
     fn catalogue_file_errors_are_reported() {
         let bad = [
             r#"{"id":"x"}"#,
@@ -1028,6 +1040,8 @@ mod tests {
             r#"[{"id":"x","mode":"sync","outputs":[{"name":"n","type":"integer"}],"script":{"outputs":{"n":"1"}}}]"#,
             r#"[{"id":"x","mode":"sync","colour":"red"}]"#,
             r#"[{"id":"x","mode":"sync","script":{"mode":"async"}}]"#,
+            r#"[{"id":"x","mode":"sync","timeoutSeconds":0}]"#,
+            r#"[{"id":"x","mode":"sync","timeoutSeconds":61}]"#,
         ];
         for text in bad {
             assert!(

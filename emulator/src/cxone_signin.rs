@@ -4,17 +4,20 @@
 //!   origin and `token_endpoint` is `{issuer}/auth/token`.
 //! - `POST /auth/token`: `grant_type=password` (`username` = access key id, `password` =
 //!   access key secret) and `grant_type=refresh_token`, the OAuth client authenticated with
-//!   HTTP Basic (`client_secret_basic`) or in the body (`client_secret_post`). Answers
-//!   `{access_token, token_type:"Bearer", expires_in, refresh_token, refresh_token_expires_in,
-//!   id_token, scope}`; the id_token is an HS256 JWT (keyed with the client secret) carrying
-//!   `tenantId`. Refresh tokens rotate: each is good once, and a used, revoked or expired one
-//!   is `invalid_grant`.
+//!   HTTP Basic (`client_secret_basic`) or in the body (`client_secret_post`); a refresh may
+//!   also name only its `client_id`, as CXone's API reference shows. Answers `{access_token,
+//!   token_type:"Bearer", expires_in, refresh_token, id_token, scope}`; the id_token is an HS256
+//!   JWT (keyed with the client secret; CXone signs RS256, the client does not verify it)
+//!   carrying `tenantId`. Refresh tokens rotate: each is good once, and a used, revoked or
+//!   expired one is `invalid_grant`. Errors are `{error, error_description, errorDescription}`
+//!   (RFC 6749's name and the one CXone's API reference gives).
 //! - `GET /.well-known/cxone-configuration?tenantId=…`: the tenant's `api_endpoint` (the
 //!   emulator's origin or `--api-base`); 400 without a tenant id, 404 for another tenant.
 //! - `GET /auth/jwks`: an empty key set (the id_token is signed with a shared secret).
 //! - Control: `POST /_emulator/revoke-refresh-tokens`, and `GET|POST /_emulator/signin-faults`
 //!   (`{"failNext":N,"status":429|500|503,"endpoint":"token"|"discovery"|"configuration"|"any"}`):
-//!   the next N matching sign-in requests fail with that status.
+//!   the next N matching sign-in requests fail with that status (the genesys-cloud profile
+//!   serves the same route for its `/oauth/token`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -61,10 +64,15 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/_emulator/revoke-refresh-tokens",
             post(revoke_refresh_tokens),
         )
-        .route(
-            "/_emulator/signin-faults",
-            get(get_faults).post(post_faults),
-        )
+        .merge(fault_routes())
+}
+
+/// `/_emulator/signin-faults` (the cxone and genesys-cloud profiles).
+pub fn fault_routes() -> Router<Arc<AppState>> {
+    Router::new().route(
+        "/_emulator/signin-faults",
+        get(get_faults).post(post_faults),
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +208,7 @@ impl SignInState {
     }
 
     /// Whether this request fails by script (using one of the `failNext`).
-    fn take_fault(&self, endpoint: FaultEndpoint) -> Option<u16> {
+    pub fn take_fault(&self, endpoint: FaultEndpoint) -> Option<u16> {
         let mut faults = lock(&self.faults);
         let applies = faults.endpoint == FaultEndpoint::Any || faults.endpoint == endpoint;
         if applies && faults.fail_next > 0 {
@@ -259,7 +267,11 @@ impl IntoResponse for SignInError {
     fn into_response(self) -> Response {
         let mut response = json_response(
             self.status,
-            &json!({"error": self.error, "error_description": self.description}),
+            &json!({
+                "error": self.error,
+                "error_description": self.description,
+                "errorDescription": self.description,
+            }),
         );
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -311,14 +323,17 @@ pub fn discovery_document(issuer: &str) -> Value {
         "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
         "userinfo_endpoint": format!("{issuer}/auth/userinfo"),
         "jwks_uri": format!("{issuer}/auth/jwks"),
-        "end_session_endpoint": format!("{issuer}/auth/logout"),
-        "response_types_supported": ["code", "id_token", "token id_token"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "end_session_endpoint": format!("{issuer}/auth/authorize/logout"),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "grant_types_supported": ["authorization_code", "password", "refresh_token"],
+        "scopes_supported": ["openid"],
+        "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["HS256"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "request_object_signing_alg_values_supported": ["none"],
+        "display_values_supported": ["page", "popup"],
+        "claim_types_supported": ["normal"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "name", "tenantId"],
         "code_challenge_methods_supported": ["S256"],
     })
@@ -369,6 +384,7 @@ pub async fn configuration(State(state): State<Arc<AppState>>, uri: Uri) -> Resp
                 "auth_endpoint": settings.origin,
                 "api_endpoint": settings.api_base,
                 "tenantId": tenant,
+                "globaldomain": "niceincontact.com",
             }),
         ),
     }
@@ -405,24 +421,33 @@ fn id_token(state: &AppState, lifetime: u64) -> String {
     sign_jwt(&claims, settings.client_secret.as_bytes())
 }
 
+/// How a token request names its OAuth client.
+enum Client {
+    /// HTTP Basic, or `client_id` + `client_secret` in the body.
+    Authenticated(String, String),
+    /// Only a `client_id` in the body (allowed for a refresh).
+    Named(String),
+}
+
 /// The OAuth client of a token request: HTTP Basic, or `client_id` + `client_secret` in the
-/// body (not both).
+/// body (not both), or only a `client_id`.
 fn client(
     headers: &HeaderMap,
     body_id: Option<String>,
     body_secret: Option<String>,
-) -> Result<(String, String), SignInError> {
+) -> Result<Client, SignInError> {
     let basic = oauth_form::basic(headers)
         .map_err(|()| SignInError::invalid_client("malformed Basic Authorization header"))?;
     match (basic, body_id, body_secret) {
         (Some((id, secret)), body_id, None) if body_id.as_ref().is_none_or(|b| *b == id) => {
-            Ok((id, secret))
+            Ok(Client::Authenticated(id, secret))
         }
         (Some(_), _, _) => Err(SignInError::invalid_request(
             "use either Basic authentication or body credentials, not both",
         )),
-        (None, Some(id), Some(secret)) => Ok((id, secret)),
-        (None, _, _) => Err(SignInError::invalid_client(
+        (None, Some(id), Some(secret)) => Ok(Client::Authenticated(id, secret)),
+        (None, Some(id), None) => Ok(Client::Named(id)),
+        (None, None, _) => Err(SignInError::invalid_client(
             "client authentication is required (client_secret_basic)",
         )),
     }
@@ -449,16 +474,26 @@ fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
         Some("refresh_token") => state.stats.signin(SignInEvent::RefreshGrant),
         _ => {}
     }
-    let (client_id, client_secret) = client(
+    let settings = &state.settings;
+    match client(
         headers,
         fields.remove("client_id"),
         fields.remove("client_secret"),
-    )?;
-    let settings = &state.settings;
-    if client_id != settings.client_id || client_secret != settings.client_secret {
-        return Err(SignInError::invalid_client(
-            "unknown client or wrong client secret",
-        ));
+    )? {
+        Client::Authenticated(id, secret)
+            if id == settings.client_id && secret == settings.client_secret => {}
+        Client::Named(id)
+            if id == settings.client_id && grant.as_deref() == Some("refresh_token") => {}
+        Client::Named(_) if grant.as_deref() != Some("refresh_token") => {
+            return Err(SignInError::invalid_client(
+                "client authentication is required (client_secret_basic)",
+            ))
+        }
+        _ => {
+            return Err(SignInError::invalid_client(
+                "unknown client or wrong client secret",
+            ))
+        }
     }
     match grant.as_deref() {
         None => return Err(SignInError::invalid_request("grant_type is required")),
@@ -505,7 +540,6 @@ fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
             "token_type": "Bearer",
             "expires_in": lifetime,
             "refresh_token": refresh_token,
-            "refresh_token_expires_in": refresh_lifetime,
             "id_token": id_token(state, lifetime),
             "scope": GRANTED_SCOPE,
         }),

@@ -128,7 +128,12 @@ pub enum StartError {
     Signing(#[from] SigningError),
     #[error("invalid knobs: {0}")]
     Knobs(String),
+    #[error("refresh token lifetime must be at most {MAX_REFRESH_TOKEN_LIFETIME_SECS} s")]
+    RefreshTokenLifetime,
 }
+
+/// cxone: the longest refresh-token lifetime (one year).
+pub const MAX_REFRESH_TOKEN_LIFETIME_SECS: u64 = 31_536_000;
 
 /// A running emulator. Dropping it asks the server to stop; [`RunningServer::shutdown`]
 /// also waits for it.
@@ -275,6 +280,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 .join("; "),
         )
     })?;
+    if config.refresh_token_lifetime_secs > MAX_REFRESH_TOKEN_LIFETIME_SECS {
+        return Err(StartError::RefreshTokenLifetime);
+    }
     let signing_key = config
         .callback_signing_secret
         .as_deref()
@@ -291,7 +299,17 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr: wanted,
         source,
     })?;
-    let origin = format!("http://{addr}");
+    let url = format!("http://{addr}");
+    // The issuer and API base a client reaches: loopback when listening on every address.
+    let origin = if addr.ip().is_unspecified() {
+        let loopback = match addr.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        };
+        format!("http://{}", SocketAddr::new(loopback, addr.port()))
+    } else {
+        url.clone()
+    };
     let settings = Settings {
         profile: config.profile,
         client_id: config.client_id,
@@ -304,7 +322,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .map(|base| base.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| origin.clone()),
         refresh_token_lifetime_secs: config.refresh_token_lifetime_secs,
-        origin: origin.clone(),
+        origin,
         signing_key,
         initial_knobs: config.knobs,
         verbose: config.verbose,
@@ -325,7 +343,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     });
     Ok(RunningServer {
         addr,
-        url: origin,
+        url,
         stop: Some(stop),
         task: Some(task),
     })

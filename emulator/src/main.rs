@@ -118,7 +118,14 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                 config.api_base = Some(v);
             }
             "--refresh-token-lifetime-secs" => {
-                config.refresh_token_lifetime_secs = number(&flag, &value()?)?
+                let secs: u64 = number(&flag, &value()?)?;
+                if secs > cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS {
+                    return Err(format!(
+                        "--refresh-token-lifetime-secs: at most {}",
+                        cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS
+                    ));
+                }
+                config.refresh_token_lifetime_secs = secs;
             }
             "--client-id" => config.client_id = value()?,
             "--client-secret" => config.client_secret = value()?,
@@ -191,6 +198,9 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Watch the signals before announcing the URL: a SIGTERM sent right after the line must
+    // stop the server cleanly, not kill it.
+    let stop = stop_signal();
     {
         let mut out = std::io::stdout().lock();
         // A closed stdout must not stop the server; the URL is also on stderr when verbose.
@@ -203,7 +213,7 @@ async fn run(config: Config) -> ExitCode {
             server.url()
         );
     }
-    wait_for_signal().await;
+    stop.await;
     if verbose {
         eprintln!("cxone-emulator: shutting down");
     }
@@ -211,26 +221,35 @@ async fn run(config: Config) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Resolves on SIGINT or SIGTERM; both are watched from the moment this is called.
 #[cfg(unix)]
-async fn wait_for_signal() {
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
-        }
-        Err(e) => {
-            eprintln!("cxone-emulator: cannot watch SIGTERM ({e}); stop with Ctrl-C");
-            let _ = tokio::signal::ctrl_c().await;
+            (term, int) => {
+                for e in [term.err(), int.err()].into_iter().flatten() {
+                    eprintln!("cxone-emulator: cannot watch a stop signal ({e}); stop with Ctrl-C");
+                }
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[cfg(test)]
@@ -364,6 +383,7 @@ mod tests {
             &["--profile"],
             &["--api-base", "api.example.com"],
             &["--refresh-token-lifetime-secs", "-1"],
+            &["--refresh-token-lifetime-secs", "31536001"],
         ] {
             assert!(parse_args(args(bad)).is_err(), "{bad:?} was accepted");
         }

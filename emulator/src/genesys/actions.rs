@@ -2,7 +2,7 @@
 //! contract, `includeConfig=true` its config) and `POST …/{actionId}/execute`: the body is
 //! the input object itself, checked against the input schema (400 `bad.request` with a detail
 //! per problem); the answer is the success-schema object. Execution is synchronous and
-//! bounded by the action's `config.timeoutSeconds` (504 `gateway.timeout` past it); a failing
+//! bounded by the action's `config.timeoutSeconds` (504 `request.timeout` past it); a failing
 //! remote endpoint is 500 with the detail `ACTION.REMOTE_ENDPOINT`.
 
 use std::sync::Arc;
@@ -121,7 +121,7 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<(), ErrorBody> {
         Err(ErrorBody::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported.media.type",
-            "Content-Type must be application/json",
+            "Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.",
         ))
     }
 }
@@ -170,8 +170,8 @@ fn timed_out(action: &Action) -> ErrorBody {
     let seconds = action.timeout_seconds.to_string();
     ErrorBody::with_params(
         StatusCode::GATEWAY_TIMEOUT,
-        "gateway.timeout",
-        "The action did not complete within its timeout of {timeoutSeconds} seconds",
+        "request.timeout",
+        "The request timed out. The action did not complete within its timeout of {timeoutSeconds} seconds.",
         &[("timeoutSeconds", &seconds)],
     )
     .with_details(vec![Detail::new("ACTION.TIMEOUT")])

@@ -2,6 +2,7 @@
 //! `Authorization: Basic base64(clientId:clientSecret)` and `grant_type=client_credentials`,
 //! answering `{access_token, token_type:"bearer", expires_in}`. Its errors are
 //! `{error, description, error_description}`: an unknown client is 400, a wrong secret 401.
+//! `/_emulator/signin-faults` (endpoint `token`) makes the next requests fail on demand.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::cxone_signin::FaultEndpoint;
 use crate::errors::json_response;
 use crate::faults;
 use crate::oauth_form;
@@ -133,7 +135,24 @@ pub async fn token(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     state.stats.count(Route::Token, None);
-    faults::delay(&state, &state.knobs()).await;
+    let knobs = state.knobs();
+    faults::delay(&state, &knobs).await;
+    if let Some(status) = state.signin.take_fault(FaultEndpoint::Token) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let mut response = LoginError::new(
+            status,
+            "temporarily_unavailable",
+            "the login service is failing by script (/_emulator/signin-faults)",
+        )
+        .into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(knobs.retry_after_secs),
+            );
+        }
+        return response;
+    }
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {

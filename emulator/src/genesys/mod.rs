@@ -36,6 +36,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/v2/integrations/actions/{id}/execute",
             post(actions::execute),
         )
+        .merge(crate::cxone_signin::fault_routes())
 }
 
 /// The answer of an injected fault, as the platform words it.
@@ -48,7 +49,7 @@ pub fn fault_error(fault: Fault, retry_after_secs: u64) -> ErrorBody {
         Fault::Unavailable => ErrorBody::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service.unavailable",
-            "Service Unavailable: the service is temporarily unable to handle the request",
+            "Service Unavailable - The server is currently unavailable (because it is overloaded or down for maintenance).",
         ),
     }
 }
@@ -100,13 +101,7 @@ pub(crate) async fn gate(
 /// needs a role.
 pub(crate) fn find_action(state: &AppState, id: &str) -> Result<Arc<Action>, ErrorBody> {
     let action = state.catalogue.get(id).cloned().ok_or_else(|| {
-        ErrorBody::with_params(
-            StatusCode::NOT_FOUND,
-            "not.found",
-            "Action {actionId} not found",
-            &[("actionId", id)],
-        )
-        .with_entity(id)
+        ErrorBody::not_found("The requested resource was not found.").with_entity(id)
     })?;
     if let Some(role) = &action.requires_role {
         return Err(ErrorBody::with_params(

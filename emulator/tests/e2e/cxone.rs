@@ -61,6 +61,7 @@ async fn refused(response: Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.expect("json");
     assert!(body["error_description"].is_string(), "{body}");
+    assert_eq!(body["errorDescription"], body["error_description"]);
     (status, body["error"].as_str().expect("error").to_owned())
 }
 
@@ -113,7 +114,10 @@ async fn the_password_grant_answers_tokens_and_an_id_token_with_the_tenant() {
     assert!(token["refresh_token"]
         .as_str()
         .is_some_and(|t| t.len() >= 32));
-    assert_eq!(token["refresh_token_expires_in"], 86_400);
+    assert!(
+        token.get("refresh_token_expires_in").is_none(),
+        "CXone does not say"
+    );
     assert!(token["scope"]
         .as_str()
         .is_some_and(|s| s.contains("openid")));
@@ -224,7 +228,15 @@ async fn refresh_tokens_rotate_and_are_good_once() {
     )
     .await;
     assert_eq!(refused(used).await, (400, "invalid_grant".to_owned()));
-    let third = grant(&emu, &refresh_form(&second)).await;
+    // A refresh may name only its client, as CXone's API reference shows.
+    let response = token_request(
+        &emu,
+        None,
+        &format!("{}&client_id=demo-client", refresh_form(&second)),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let third: Value = response.json().await.expect("json");
     // A revoked refresh token is refused.
     let revoked = emu
         .control(Method::POST, "/_emulator/revoke-refresh-tokens")
@@ -241,6 +253,21 @@ async fn refresh_tokens_rotate_and_are_good_once() {
     assert_eq!(stats["signin"]["password"], 1);
     assert_eq!(stats["signin"]["refresh"], 4);
     assert_eq!(stats["requests"]["token"], 5);
+    // ... but a password grant may not.
+    let response = token_request(
+        &emu,
+        None,
+        &format!("{PASSWORD_FORM}&client_id=demo-client"),
+    )
+    .await;
+    assert_eq!(refused(response).await, (401, "invalid_client".to_owned()));
+    let response = token_request(
+        &emu,
+        None,
+        &format!("{}&client_id=someone", refresh_form(&first)),
+    )
+    .await;
+    assert_eq!(refused(response).await, (401, "invalid_client".to_owned()));
 }
 
 #[tokio::test]
@@ -252,7 +279,6 @@ async fn an_expired_refresh_token_is_refused() {
     })
     .await;
     let token = grant(&emu, PASSWORD_FORM).await;
-    assert_eq!(token["refresh_token_expires_in"], 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let response = token_request(
         &emu,
@@ -284,7 +310,17 @@ async fn cxone_configuration_names_the_api_endpoint() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["api_endpoint"], emu.url);
     assert_eq!(body["tenantId"], TENANT);
-    for field in ["area", "cluster", "domain", "ui_endpoint", "auth_endpoint"] {
+    assert_eq!(body["private"], false);
+    for field in [
+        "area",
+        "cluster",
+        "domain",
+        "acdDomain",
+        "uhDomain",
+        "globaldomain",
+        "ui_endpoint",
+        "auth_endpoint",
+    ] {
         assert!(body[field].is_string(), "{field}");
     }
     let unknown = emu
@@ -455,4 +491,30 @@ async fn scripted_sign_in_faults_and_latency() {
         started.elapsed() >= Duration::from_millis(240),
         "discovery and token are delayed"
     );
+}
+
+#[tokio::test]
+async fn listening_everywhere_names_a_loopback_issuer() {
+    let emu = Emu::with(Config {
+        profile: Profile::Cxone,
+        host: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        ..Config::default()
+    })
+    .await;
+    assert!(emu.url.starts_with("http://0.0.0.0:"), "{}", emu.url);
+    let port = emu.url.rsplit(':').next().expect("port");
+    let doc = discover(&emu).await;
+    assert_eq!(doc["issuer"], format!("http://127.0.0.1:{port}"));
+
+    let too_long = cxone_emulator::start(Config {
+        profile: Profile::Cxone,
+        port: 0,
+        refresh_token_lifetime_secs: cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS + 1,
+        ..Config::default()
+    })
+    .await;
+    assert!(matches!(
+        too_long,
+        Err(cxone_emulator::StartError::RefreshTokenLifetime)
+    ));
 }

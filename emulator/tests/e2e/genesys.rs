@@ -232,7 +232,7 @@ async fn errors_are_error_bodies_with_fresh_context_ids() {
     let (status, first) = error_body(get(&emu, &format!("{ACTIONS}/no-such"), &token).await).await;
     assert_eq!(status, 404);
     assert_eq!(first["code"], "not.found");
-    assert_eq!(first["messageParams"]["actionId"], "no-such");
+    assert_eq!(first["entityId"], "no-such");
     let (_, second) = error_body(get(&emu, &format!("{ACTIONS}/no-such"), &token).await).await;
     assert_ne!(first["contextId"], second["contextId"]);
     let (status, _) = error_body(execute(&emu, "no-such", &token, json!({})).await).await;
@@ -421,7 +421,7 @@ async fn an_execute_past_its_timeout_is_a_504() {
     let took = started.elapsed();
     assert_eq!(
         (status, body["code"].as_str()),
-        (504, Some("gateway.timeout"))
+        (504, Some("request.timeout"))
     );
     assert_eq!(body["messageParams"]["timeoutSeconds"], "1");
     assert!(
@@ -563,6 +563,29 @@ async fn fault_knobs_answer_error_bodies() {
     let started = Instant::now();
     token_after_latency(&emu).await;
     assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn the_login_service_fails_on_demand() {
+    let emu = genesys().await;
+    emu.configure(json!({"retryAfterSecs": 3})).await;
+    let set = emu
+        .set_config_at(
+            "/_emulator/signin-faults",
+            json!({"failNext": 2, "status": 429}),
+        )
+        .await;
+    assert_eq!(set.status(), 200);
+    let good = basic("demo-client", "demo-secret");
+    for _ in 0..2 {
+        let response = login(&emu, Some(&good), "grant_type=client_credentials").await;
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "3");
+        let body: Value = response.json().await.expect("json");
+        assert!(body["error"].is_string() && body["description"].is_string());
+    }
+    token_after_latency(&emu).await;
+    assert_eq!(emu.stats().await["requests"]["token"], 3);
 }
 
 async fn token_after_latency(emu: &Emu) {

@@ -16,6 +16,7 @@ async fn the_default_profile_is_the_seed() {
         (Method::GET, "/.well-known/cxone-configuration?tenantId=x"),
         (Method::GET, "/api/v2/integrations/actions"),
         (Method::POST, "/_emulator/revoke-refresh-tokens"),
+        (Method::GET, "/_emulator/signin-faults"),
     ] {
         let response = emu.send(method, path, None, None).await;
         assert_eq!(response.status(), 404, "{path}");
