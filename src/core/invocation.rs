@@ -206,7 +206,7 @@ impl InvokeOperation {
         if let Some(max) = options.max_poll_ms {
             poll_policy.max_poll_ms = max;
         }
-        let mut progress = Progress::new(request, config.profile);
+        let mut progress = Progress::of_profile(request, config.profile);
         if let Some(error) = refused {
             progress.finish(Err(error));
         }

@@ -287,7 +287,11 @@ pub(crate) struct Progress<T> {
 }
 
 impl<T> Progress<T> {
-    pub(crate) fn new(request: HttpRequest, profile: Profile) -> Self {
+    pub(crate) fn new(request: HttpRequest) -> Self {
+        Progress::of_profile(request, Profile::CxoneSeed)
+    }
+
+    pub(crate) fn of_profile(request: HttpRequest, profile: Profile) -> Self {
         Progress { phase: Phase::Ready, exchange: Exchange::of_profile(request, profile), result: None, finished: false }
     }
 
@@ -354,12 +358,12 @@ impl<T> SingleRequest<T> {
     /// An operation that sends `request` and reads its answer with `parse` (which also maps the
     /// error statuses no retry mended).
     pub fn new(request: HttpRequest, parse: fn(&HttpResponse, u64) -> Result<T, DataActionsError>) -> Self {
-        SingleRequest::of_profile(request, parse, Profile::CxoneSeed)
+        SingleRequest { progress: Progress::new(request), parse, invoke_id: None }
     }
 
     /// The same, to an upstream of `profile` (whose error bodies a 429 is read with).
     pub fn of_profile(request: HttpRequest, parse: fn(&HttpResponse, u64) -> Result<T, DataActionsError>, profile: Profile) -> Self {
-        SingleRequest { progress: Progress::new(request, profile), parse, invoke_id: None }
+        SingleRequest { progress: Progress::of_profile(request, profile), parse, invoke_id: None }
     }
 
     /// Names the invocation this request is about (for errors).
