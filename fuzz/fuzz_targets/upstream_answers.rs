@@ -16,11 +16,13 @@ mod common;
 
 use arbitrary::{Result, Unstructured};
 use cxone_data_actions::core::definition::{parse_definition_response, ActionDefinition, DefinitionAnswer, OutputParameter, ParamType};
+use cxone_data_actions::core::action_list::ActionList;
 use cxone_data_actions::core::profile::cxone_seed::parse_upstream_errors;
+use cxone_data_actions::core::profile::{genesys_cloud, Profile};
 use cxone_data_actions::core::invocation::{is_terminal, parse_status_body};
 use cxone_data_actions::core::operation::{response_error, Operation, Step};
 use cxone_data_actions::core::retry::RetryableFailure;
-use cxone_data_actions::core::token::parse_token_response;
+use cxone_data_actions::core::token::{parse_token_answer, parse_token_response};
 use cxone_data_actions::core::{
     ClientConfig, ClientCore, DataActionsError, DefinitionSource, HttpResponse, InvokeOptions, RequestPurpose, TransportFailure,
     TransportFailureKind,
@@ -111,6 +113,36 @@ fn parse_everything(response: &HttpResponse, now_ms: u64, invoke_id: Option<&str
     }
     let _ = parse_upstream_errors(&response.body);
     let _ = RetryableFailure::from_response(response, now_ms);
+    parse_everything_genesys(response, now_ms, invoke_id);
+}
+
+/// The genesys-cloud profile's parsers on the same answer.
+fn parse_everything_genesys(response: &HttpResponse, now_ms: u64, invoke_id: Option<&str>) {
+    if let Ok(DefinitionAnswer::Fetched(definition, _)) = genesys_cloud::parse_action(response) {
+        assert!(cxone_data_actions::core::definition::check_action_id(&definition.id).is_ok(), "{:?}", definition.id);
+        assert_eq!(definition.extra.get("mode").and_then(|m| m.as_str()), Some("sync"));
+    }
+    if let Ok(status) = genesys_cloud::read_invoke_answer(response) {
+        assert_eq!((status.status.as_str(), status.invoke_id.as_str()), ("completed", ""));
+    }
+    if let Ok(ActionList::Page(page)) = genesys_cloud::parse_list_response(response, now_ms) {
+        for action in &page.actions {
+            assert!(cxone_data_actions::core::definition::check_action_id(&action.id).is_ok(), "{:?}", action.id);
+        }
+        if let Some(token) = &page.next_page_token {
+            assert!(token.parse::<u64>().is_ok_and(|n| (1..=genesys_cloud::MAX_PAGE_NUMBER).contains(&n)), "{token}");
+        }
+    }
+    if let Err(error) = parse_token_answer(response, now_ms, Profile::GenesysCloud) {
+        no_secret(&error);
+    }
+    for &purpose in PURPOSES {
+        let error = Profile::GenesysCloud.response_error(response, purpose, invoke_id);
+        assert!(!error.code().is_empty());
+        let _ = (error.to_string(), error.details(), error.retryable());
+    }
+    let body = genesys_cloud::read_error_body(&response.body);
+    assert!(body.issues.iter().all(|issue| !issue.parameter.is_empty()));
 }
 
 /// The path of a request URL below the action's URL, checked segment by segment.
