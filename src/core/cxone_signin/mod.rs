@@ -66,6 +66,8 @@ pub struct CxoneSignIn {
     endpoint_from_cache: bool,
     rediscovered: bool,
     held_refresh: Option<HeldRefresh>,
+    /// The refresh token of the previous session, kept after a fallback to scrub answers with.
+    offered_refresh: Option<Secret>,
     /// `(tenant id, API origin)` the previous session knew.
     known_tenant: Option<(String, String)>,
     /// The session granted, waiting for its API origin (cxone-configuration).
@@ -107,6 +109,7 @@ impl CxoneSignIn {
             started: false,
             rediscovered: false,
             token_endpoint,
+            offered_refresh: held_refresh.as_ref().map(|held| held.token.clone()),
             held_refresh,
             known_tenant,
             pending: None,
@@ -132,10 +135,15 @@ impl CxoneSignIn {
         if self.progress.phase != Phase::InFlight {
             return;
         }
-        // Nothing below may repeat a secret an upstream echoed back in a refusal.
+        // Nothing below may repeat a secret an upstream echoed back in a refusal: the
+        // configured ones, nor the refresh token offered.
         let result = result.map(|response| match response.is_success() {
             true => response,
-            false => scrub_response(&response, &self.settings.secrets()),
+            false => {
+                let offered = self.offered_refresh.as_ref().map(Secret::expose);
+                let secrets: Vec<&str> = self.settings.secrets().into_iter().chain(offered).collect();
+                scrub_response(&response, &secrets)
+            }
         });
         let outcome = self.progress.exchange.on_result(result, governor, now_ms, None);
         let Some(response) = self.progress.absorb(outcome, None) else { return };
