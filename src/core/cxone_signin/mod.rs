@@ -269,6 +269,20 @@ impl CxoneSignIn {
     }
 }
 
+impl std::fmt::Debug for CxoneSignIn {
+    // The settings and the sessions show no secret; the refresh token held is only said to be.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CxoneSignIn")
+            .field("stage", &self.stage)
+            .field("settings", &self.settings)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("holds_refresh_token", &self.held_refresh.is_some())
+            .field("known_tenant", &self.known_tenant.as_ref().map(|(tenant, _)| tenant))
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Operation for CxoneSignIn {
     type Output = CxoneSession;
     fn poll(&mut self, now_ms: u64) -> Step<CxoneSession> {

@@ -341,11 +341,15 @@ fn no_secret_or_token_reaches_an_error_or_a_debug_view() {
 
     let session = run_answers(None, vec![ok(OPENID_CONFIGURATION), ok(TOKEN_ANSWER), ok(CXONE_CONFIGURATION)]).outcome.unwrap();
     let answer: Value = serde_json::from_str(TOKEN_ANSWER).unwrap();
-    let mut views = vec![format!("{session:?}"), format!("{:?}", settings())];
+    let mut views = vec![
+        format!("{session:?}"),
+        format!("{:?}", settings()),
+        format!("{:?}", CxoneSignIn::new(settings(), Some(session_at(NOW)))),
+    ];
     let sign_in_requests = run_answers(None, vec![ok(OPENID_CONFIGURATION), ok(TOKEN_ANSWER), ok(CXONE_CONFIGURATION)]).sent;
     views.extend(sign_in_requests.iter().map(|(_, r)| format!("{r:?}")));
     for view in views {
-        for secret in [CLIENT_SECRET, ACCESS_KEY_ID, ACCESS_KEY_SECRET, "golden-refresh-token-7f3a9c", BASIC, "Z29sZGVu"] {
+        for secret in [CLIENT_SECRET, ACCESS_KEY_ID, ACCESS_KEY_SECRET, "golden-refresh-token-7f3a9c", "old-refresh", BASIC, "Z29sZGVu"] {
             assert!(!view.contains(secret), "{secret} in {view}");
         }
         assert!(!view.contains(answer["access_token"].as_str().unwrap()), "{view}");
