@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::settings::{check_url, CxoneSettings, UrlShape};
-use crate::core::error::{parse_upstream_errors, DataActionsError};
+use super::errors::{first_upstream_error, malformed as malformed_error, upstream};
+use crate::core::error::DataActionsError;
 use crate::core::http::{form_encode, redact_url, HttpRequest, HttpResponse, Method, RequestPurpose};
 
 /// The path of OpenID Connect's discovery document below the issuer (OIDC Discovery §4).
@@ -84,7 +85,7 @@ fn document(response: &HttpResponse, what: &str) -> Result<serde_json::Map<Strin
 /// A discovery document that could not be had: an upstream error, never an authorisation one
 /// (nothing was authenticated); 5xx may go better later.
 fn refused(response: &HttpResponse, what: &str) -> DataActionsError {
-    let first = parse_upstream_errors(&response.body).into_iter().next();
+    let first = first_upstream_error(&response.body);
     let status = response.status;
     let detail = match status {
         300..=399 => format!(
@@ -93,21 +94,9 @@ fn refused(response: &HttpResponse, what: &str) -> DataActionsError {
         ),
         _ => first.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default(),
     };
-    DataActionsError::Upstream {
-        status,
-        upstream_code: first.map(|e| e.code),
-        message: format!("HTTP {status} for {what}{detail}"),
-        invoke_id: None,
-        retryable: (500..=599).contains(&status),
-    }
+    upstream(status, first.map(|e| e.code), format!("HTTP {status} for {what}{detail}"), (500..=599).contains(&status))
 }
 
 fn malformed(response: &HttpResponse, message: &str) -> DataActionsError {
-    DataActionsError::Upstream {
-        status: response.status,
-        upstream_code: None,
-        message: message.to_string(),
-        invoke_id: None,
-        retryable: false,
-    }
+    malformed_error(response.status, message.to_string())
 }

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::settings::CxoneSettings;
 use crate::core::config::Secret;
-use crate::core::error::{parse_upstream_errors, DataActionsError};
+use super::errors::{first_upstream_error, forbidden, malformed as malformed_error, token_endpoint_error, unauthorized};
+use crate::core::error::DataActionsError;
 use crate::core::http::{form_encode, form_encode_component, HttpRequest, HttpResponse, Method, RequestPurpose};
-use crate::core::operation::response_error;
 use crate::core::token::TokenRecord;
 
 /// Which grant a request or an answer is about.
@@ -143,31 +143,30 @@ pub fn is_refusal(response: &HttpResponse) -> bool {
 /// The error a grant's non-2xx answer amounts to: a refusal is `unauthorized`, the rest maps as
 /// any token endpoint's answer does.
 pub fn grant_error(response: &HttpResponse, grant: Grant) -> DataActionsError {
-    let first = parse_upstream_errors(&response.body).into_iter().next();
+    let first = first_upstream_error(&response.body);
     if response.status == 403 {
         // Not a scope of this client's data-action calls (what `response_error` would guess):
         // the platform forbids this client or this user to sign in.
-        return DataActionsError::Forbidden {
-            missing_scope: None,
-            upstream_code: first.as_ref().map(|e| e.code.clone()),
-            message: format!(
+        return forbidden(
+            first.as_ref().map(|e| e.code.clone()),
+            format!(
                 "the token endpoint forbids the sign-in of this client or API user{}",
                 first.map(|e| format!(": {}", e.message)).unwrap_or_default()
             ),
-        };
+        );
     }
     if !is_refusal(response) {
-        return response_error(response, RequestPurpose::Token, None);
+        return token_endpoint_error(response);
     }
     let what = match grant {
         Grant::RefreshToken => "the refresh token",
         Grant::Password => "the access key or the OAuth client (password grant)",
     };
-    DataActionsError::Unauthorized {
-        status: response.status,
-        upstream_code: first.as_ref().map(|e| e.code.clone()),
-        message: format!("the token endpoint refused {what}{}", first.map(|e| format!(": {}", e.message)).unwrap_or_default()),
-    }
+    unauthorized(
+        response.status,
+        first.as_ref().map(|e| e.code.clone()),
+        format!("the token endpoint refused {what}{}", first.map(|e| format!(": {}", e.message)).unwrap_or_default()),
+    )
 }
 
 /// The answer with every secret the sign-in sent blanked out of its body and headers (raw, as
@@ -220,11 +219,5 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 }
 
 fn malformed(response: &HttpResponse, defect: &str) -> DataActionsError {
-    DataActionsError::Upstream {
-        status: response.status,
-        upstream_code: None,
-        message: format!("the token endpoint's answer {defect}"),
-        invoke_id: None,
-        retryable: false,
-    }
+    malformed_error(response.status, format!("the token endpoint's answer {defect}"))
 }

@@ -12,6 +12,7 @@ use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
 use serde_json::Value;
 
+use super::errors::malformed as malformed_error;
 use crate::core::error::DataActionsError;
 
 /// The longest tenant id accepted (CXone's are GUID-like; this only bounds what is stored).
@@ -63,13 +64,7 @@ pub fn tenant_id_from_id_token(id_token: &str, issuer: &str, client_id: &str) ->
 
 /// The message names the defect, never the token.
 fn malformed(defect: &str) -> DataActionsError {
-    DataActionsError::Upstream {
-        status: 200,
-        upstream_code: None,
-        message: format!("the token endpoint's id_token {defect}"),
-        invoke_id: None,
-        retryable: false,
-    }
+    malformed_error(200, format!("the token endpoint's id_token {defect}"))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 //! scrubbed of the secrets sent before anything reads them.
 
 pub mod discovery;
+mod errors;
 pub mod grant;
 pub mod id_token;
 pub mod session;
@@ -31,7 +32,7 @@ pub use settings::{CxoneSettings, CxoneSettingsInput, DEFAULT_ISSUER};
 use discovery::{cxone_configuration_request, openid_configuration_request, parse_cxone_configuration, parse_openid_configuration};
 use grant::{grant_error, is_refusal, parse_grant_answer, password_grant_request, refresh_grant_request, scrub_response, Grant, Granted};
 use id_token::tenant_id_from_id_token;
-use session::credentials_tag;
+use session::{credentials_tag, refresh_token_unexpired};
 use settings::{check_url, UrlShape};
 
 use crate::core::config::Secret;
@@ -176,7 +177,7 @@ impl CxoneSignIn {
     }
 
     fn refresh_is_fresh(&self, now_ms: u64) -> bool {
-        self.held_refresh.as_ref().is_some_and(|held| held.expires_at_ms.is_none_or(|at| now_ms < at))
+        self.held_refresh.as_ref().is_some_and(|held| refresh_token_unexpired(held.expires_at_ms, now_ms))
     }
 
     /// Sends the refresh grant when a fresh refresh token is held, else the password grant.
@@ -241,13 +242,7 @@ impl CxoneSignIn {
             // OIDC Core §12.2: a refresh answer may omit the id_token; the tenant stays.
             (None, Grant::RefreshToken, Some((tenant, _))) => tenant.clone(),
             (None, _, _) => {
-                return Err(DataActionsError::Upstream {
-                    status: 200,
-                    upstream_code: None,
-                    message: "the token endpoint's answer lacks the id_token that names the tenant".into(),
-                    invoke_id: None,
-                    retryable: false,
-                })
+                return Err(errors::malformed(200, "the token endpoint's answer lacks the id_token that names the tenant".into()))
             }
         };
         // RFC 6749 §6: without a new refresh token, the one just used stays good.

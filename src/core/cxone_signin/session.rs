@@ -41,8 +41,15 @@ impl CxoneSession {
     /// the token endpoint gave; without one it is tried, and a refusal falls back to a new grant).
     pub fn has_fresh_refresh_token(&self, now_ms: u64) -> bool {
         self.refresh_token.as_ref().is_some_and(|t| !t.expose().is_empty())
-            && self.refresh_expires_at_ms.is_none_or(|at| now_ms < at)
+            && refresh_token_unexpired(self.refresh_expires_at_ms, now_ms)
     }
+}
+
+/// Whether a refresh token that expires at `expires_at_ms` (when the token endpoint said) may be
+/// offered at `now_ms`. No margin: one that expires on the way is refused, and the sign-in falls
+/// back to a new grant.
+pub fn refresh_token_unexpired(expires_at_ms: Option<u64>, now_ms: u64) -> bool {
+    expires_at_ms.is_none_or(|at| now_ms < at)
 }
 
 impl std::fmt::Debug for CxoneSession {
