@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use cxone_data_actions::core::cxone_signin::{CxoneSession, CxoneSettings, CxoneSettingsInput, CxoneSignIn};
-use cxone_data_actions::core::ClientConfig;
+use cxone_data_actions::core::{ClientConfig, DataActionsError};
 use cxone_data_actions::driver::{CallOptions, Client};
 use futures::executor::block_on;
 use serde_json::{json, Value};
@@ -51,9 +51,10 @@ fn driver(base: &str) -> Client<UreqTransport, SystemClock> {
     Client::new(config, UreqTransport::default(), SystemClock, 7)
 }
 
-fn sign_in(base: &str, previous: Option<CxoneSession>) -> Result<CxoneSession, cxone_data_actions::core::DataActionsError> {
+/// One sign-in from `previous` (the error boxed: the error enum is large).
+fn sign_in(base: &str, previous: Option<CxoneSession>) -> Result<CxoneSession, Box<DataActionsError>> {
     let operation = CxoneSignIn::new(settings(base, cxone_emulator::DEFAULT_ACCESS_KEY_SECRET), previous);
-    block_on(driver(base).run(operation, CallOptions::default()))
+    block_on(driver(base).run(operation, CallOptions::default())).map_err(Box::new)
 }
 
 fn signin_counts(base: &str) -> Value {
