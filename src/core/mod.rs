@@ -8,6 +8,7 @@ pub mod auth;
 pub mod callback;
 pub mod client;
 pub mod config;
+pub mod cxone_signin;
 pub mod definition;
 pub mod error;
 pub mod http;
