@@ -91,7 +91,8 @@ impl ClientCore {
         !self.config.base_url.is_empty()
     }
 
-    /// The operation that obtains a token.
+    /// The operation that obtains a token (cxone-seed, genesys-cloud; the cxone profile signs in
+    /// instead: [`ClientCore::sign_in_operation`]).
     pub fn token_operation(&self) -> SingleRequest<TokenRecord> {
         profile::token_operation(&self.config)
     }
