@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::core::action_list::ActionList;
 use crate::core::callback::CallbackAck;
+use crate::core::cxone_signin::CxoneSession;
 use crate::core::definition::{ActionDefinition, DefinitionLookup};
 use crate::core::invocation::{InvocationResult, InvocationStatus, InvokeOptions, StatusEvent};
 use crate::core::operation::{Operation, Step};
@@ -144,6 +145,24 @@ where
         self.core.borrow().tokens.export().cloned()
     }
 
+    /// cxone: loads a persisted session (e.g. from KV): its token, refresh token and API host.
+    pub fn import_session(&self, session: CxoneSession) {
+        self.core.borrow_mut().import_session(session);
+    }
+
+    /// cxone: the session to persist, if any.
+    pub fn export_session(&self) -> Option<CxoneSession> {
+        self.core.borrow().session().cloned()
+    }
+
+    /// cxone: signs in first when the API host is not known yet (every URL is built on it).
+    async fn ensure_api_base(&self, signal: Option<&R::Signal>) -> Result<(), DataActionsError> {
+        if !self.core.borrow().knows_api_base() {
+            self.token(signal).await?;
+        }
+        Ok(())
+    }
+
     /// A valid token: the cached one, or a fresh one. Concurrent callers share one refresh.
     pub async fn token(&self, signal: Option<&R::Signal>) -> Result<String, DataActionsError> {
         loop {
@@ -174,13 +193,23 @@ where
                 continue;
             }
             let guard = RefreshGuard { state: &self.refresh, done: false };
-            let operation = self.core.borrow().token_operation();
-            let outcome = self.run_unauthenticated(operation, signal).await;
-            let result = outcome.map(|record| {
-                let token = record.access_token.clone();
-                self.core.borrow_mut().tokens.store(record);
-                token
-            });
+            let sign_in = self.core.borrow().sign_in_operation();
+            let result = match sign_in {
+                // cxone: the token step is the sign-in; the session also names the API host.
+                Some(operation) => self.run_unauthenticated(operation, signal).await.map(|session| {
+                    let token = session.token.access_token.clone();
+                    self.core.borrow_mut().store_session(session);
+                    token
+                }),
+                None => {
+                    let operation = self.core.borrow().token_operation();
+                    self.run_unauthenticated(operation, signal).await.map(|record| {
+                        let token = record.access_token.clone();
+                        self.core.borrow_mut().tokens.store(record);
+                        token
+                    })
+                }
+            };
             guard.complete(&result.as_ref().map(|_| ()).map_err(Clone::clone));
             return result;
         }
@@ -188,6 +217,7 @@ where
 
     /// The action's definition, from the cache when fresh.
     pub async fn get_action(&self, action_id: &str, signal: Option<&R::Signal>) -> Result<ActionDefinition, DataActionsError> {
+        self.ensure_api_base(signal).await?;
         let now = self.runtime.now_ms();
         let source = self.core.borrow().definition(action_id, now)?;
         match source {
@@ -207,6 +237,7 @@ where
         page_size: u32,
         signal: Option<&R::Signal>,
     ) -> Result<ActionList, DataActionsError> {
+        self.ensure_api_base(signal).await?;
         let operation = self.core.borrow().list_operation(page_token, page_size)?;
         self.run(operation, CallOptions { signal, on_status: None }).await
     }
@@ -226,6 +257,7 @@ where
         options: InvokeOptions,
         call: CallOptions<'_, R::Signal>,
     ) -> Result<InvocationResult, DataActionsError> {
+        self.ensure_api_base(call.signal).await?;
         let mut options = Some(options);
         let now = self.runtime.now_ms();
         // Warm path: build the invocation from the cached definition in place (no copy of it).
@@ -257,6 +289,7 @@ where
         invoke_id: &str,
         signal: Option<&R::Signal>,
     ) -> Result<InvocationStatus, DataActionsError> {
+        self.ensure_api_base(signal).await?;
         let operation = self.core.borrow().status_operation(action_id, invoke_id)?;
         self.run(operation, CallOptions { signal, on_status: None }).await
     }

@@ -139,3 +139,52 @@ fn genesys_cloud_lists_actions_a_page_number_at_a_time() {
     let unique: std::collections::HashSet<&String> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no action twice: {seen:?}");
 }
+
+fn cxone_client(issuer: &str) -> Client<UreqTransport, SystemClock> {
+    let config = json!({
+        "profile": "cxone", "issuer": issuer, "clientId": "demo-client", "clientSecret": "demo-secret",
+        "accessKeyId": "demo-access-key-id", "accessKeySecret": "demo-access-key-secret",
+        "poll": {"initialDelayMs": 100, "minIntervalMs": 50, "maxIntervalMs": 300}
+    });
+    let config = ClientConfig::from_json(&config.to_string()).expect("config");
+    assert_eq!(config.profile, Profile::Cxone);
+    Client::new(config, UreqTransport::default(), SystemClock, 7)
+}
+
+#[test]
+fn cxone_signs_in_then_uses_the_seed_paths_on_the_api_host() {
+    let base = emulator_with(cxone_emulator::Profile::Cxone);
+    let client = cxone_client(&base);
+    let result = invoke(&client, "lookup-customer", json!({"customerId": 42}), InvokeOptions::default()).expect("invoke");
+    assert_eq!(result.status, "completed");
+    assert!(result.invoke_id.is_some(), "the seed's invoke answers an invokeId");
+    let signin = &stats(&base)["signin"];
+    assert_eq!((signin["discovery"].as_u64(), signin["password"].as_u64(), signin["configuration"].as_u64()), (Some(1), Some(1), Some(1)), "{signin}");
+    let session = client.export_session().expect("a session");
+    assert_eq!(session.api_base_url, base.trim_end_matches('/'));
+    assert!(!format!("{session:?}").contains(&session.token.access_token), "Debug shows no token");
+    // The seed's async path (202, polling) works behind the cxone sign-in.
+    let report = invoke(&client, "export-report", json!({"reportName": "daily", "durationMs": 300}), InvokeOptions::default()).expect("async");
+    assert_eq!(report.status, "completed");
+    assert!(report.polls >= 1);
+    // A revoked token is replaced once: the refresh token first, no new password grant.
+    ureq::post(&format!("{base}/_emulator/revoke-tokens")).call().expect("revoke");
+    invoke(&client, "lookup-customer", json!({"customerId": "7"}), InvokeOptions::default()).expect("after the revocation");
+    let signin = &stats(&base)["signin"];
+    assert_eq!((signin["password"].as_u64(), signin["discovery"].as_u64()), (Some(1), Some(1)), "{signin}");
+    assert!(signin["refresh"].as_u64() >= Some(1), "{signin}");
+}
+
+#[test]
+fn cxone_refused_credentials_are_unauthorized_without_the_secrets() {
+    let base = emulator_with(cxone_emulator::Profile::Cxone);
+    let config = json!({
+        "profile": "cxone", "issuer": base, "clientId": "demo-client", "clientSecret": "demo-secret",
+        "accessKeyId": "demo-access-key-id", "accessKeySecret": "wrong-access-key-secret"
+    });
+    let client = Client::new(ClientConfig::from_json(&config.to_string()).expect("config"), UreqTransport::default(), SystemClock, 7);
+    let error = invoke(&client, "lookup-customer", json!({"customerId": "1"}), InvokeOptions::default()).unwrap_err();
+    assert_eq!(error.code(), "unauthorized", "{error}");
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("wrong-access-key-secret") && !shown.contains("demo-secret"), "{shown}");
+}

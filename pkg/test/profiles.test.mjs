@@ -1,5 +1,6 @@
 // Direct mode against the emulator playing each upstream profile over real HTTP: genesys-cloud's
-// login, contracts, execute and ErrorBody (sync only), and the configuration of every profile.
+// login, contracts, execute and ErrorBody (sync only), cxone's sign-in in front of the seed's
+// paths, and the configuration of every profile.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
@@ -90,6 +91,47 @@ describe('genesys-cloud in direct mode', () => {
     const refused = await rejection(genesys({ clientSecret: 'wrong-secret' }).invoke('lookup-customer', { customerId: '1' }));
     assert.equal(refused.code, 'unauthorized');
     assert.doesNotMatch(refused.message, /wrong-secret/);
+  });
+});
+
+describe('cxone in direct mode', () => {
+  let emulator;
+  before(async () => {
+    emulator = await startEmulator({ profile: 'cxone' });
+  });
+  after(async () => {
+    await emulator?.stop();
+  });
+  const cxone = (extra = {}) =>
+    new DataActionsClient({
+      profile: 'cxone',
+      issuer: emulator.url,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      accessKeyId: 'demo-access-key-id',
+      accessKeySecret: 'demo-access-key-secret',
+      poll: { initialDelayMs: 100, minIntervalMs: 50, maxIntervalMs: 300 },
+      ...extra,
+    });
+
+  test('signs in once, then invokes on the API host the sign-in names, sync and async', async () => {
+    const client = cxone();
+    const result = await client.invoke('lookup-customer', { customerId: 'C-1' });
+    assert.equal(result.status, 'completed');
+    assert.match(result.invokeId, /^inv_/);
+    const statuses = [];
+    const report = await client.invoke('export-report', { reportName: 'daily', durationMs: 300 }, { onStatus: (s) => statuses.push(s.status) });
+    assert.equal(report.status, 'completed');
+    assert.ok(report.polls >= 1);
+    const stats = await emulator.stats();
+    assert.equal(stats.signin.password, 1);
+    assert.equal(stats.signin.discovery, 1);
+  });
+
+  test('refused credentials reject as unauthorized without a secret', async () => {
+    const error = await rejection(cxone({ accessKeySecret: 'wrong-secret-value' }).invoke('lookup-customer', { customerId: 'C-1' }));
+    assert.equal(error.code, 'unauthorized');
+    assert.doesNotMatch(JSON.stringify(error) + error.message, /wrong-secret-value|demo-secret/);
   });
 });
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::action_list::ActionList;
 use super::callback::{parse_notification, CallbackAck, CallbackLedger};
 use super::config::ClientConfig;
+use super::cxone_signin::{CxoneSession, CxoneSignIn};
 use super::definition::{check_action_id, ActionDefinition, DefinitionAnswer, DefinitionCache, DefinitionLookup};
 use super::error::DataActionsError;
 use super::invocation::{check_invoke_id, InvocationStatus, InvokeOperation, InvokeOptions};
@@ -36,6 +37,10 @@ pub struct ClientCore {
     pub governor: RetryGovernor,
     /// Callbacks already answered.
     pub callbacks: CallbackLedger,
+    /// cxone: the last signed-in session (its token is the one in `tokens`).
+    session: Option<CxoneSession>,
+    /// Whether the configuration pins the API origin (else the cxone session names it).
+    base_pinned: bool,
 }
 
 impl ClientCore {
@@ -46,11 +51,48 @@ impl ClientCore {
             definitions: DefinitionCache::new(config.definition_ttl_ms),
             governor: RetryGovernor::new(config.retry.clone(), seed),
             callbacks: CallbackLedger::default(),
+            session: None,
+            base_pinned: !config.base_url.is_empty(),
             config,
         }
     }
 
-    /// The operation that obtains a token.
+    /// cxone: the sign-in to run for a token (from the held session: its refresh token, token
+    /// endpoint and API host are reused); `None` for the profiles whose token is one request.
+    pub fn sign_in_operation(&self) -> Option<CxoneSignIn> {
+        let settings = self.config.cxone.clone()?;
+        Some(CxoneSignIn::new(settings, self.session.clone()))
+    }
+
+    /// cxone: keeps a signed-in session: its token, and its API host unless `baseUrl` pins one.
+    pub fn store_session(&mut self, session: CxoneSession) {
+        self.tokens.store(session.token.clone());
+        if !self.base_pinned {
+            self.config.base_url = session.api_base_url.clone();
+        }
+        self.session = Some(session);
+    }
+
+    /// cxone: loads a persisted session (e.g. from KV) unless a newer one is held.
+    pub fn import_session(&mut self, session: CxoneSession) {
+        let newer = self.session.as_ref().is_none_or(|held| session.token.expires_at_ms >= held.token.expires_at_ms);
+        if newer {
+            self.store_session(session);
+        }
+    }
+
+    /// cxone: the session to persist, if any.
+    pub fn session(&self) -> Option<&CxoneSession> {
+        self.session.as_ref()
+    }
+
+    /// Whether the upstream's API origin is known (cxone learns it by signing in).
+    pub fn knows_api_base(&self) -> bool {
+        !self.config.base_url.is_empty()
+    }
+
+    /// The operation that obtains a token (cxone-seed, genesys-cloud; the cxone profile signs in
+    /// instead: [`ClientCore::sign_in_operation`]).
     pub fn token_operation(&self) -> SingleRequest<TokenRecord> {
         profile::token_operation(&self.config)
     }

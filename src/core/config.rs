@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::error::DataActionsError;
+use super::cxone_signin::{CxoneSettings, CxoneSettingsInput};
 use super::profile::Profile;
 
 /// The scopes requested when none are configured.
@@ -191,23 +192,9 @@ pub struct ClientConfig {
     pub definition_ttl_ms: u64,
     /// A token is refreshed this long before it expires.
     pub token_refresh_margin_ms: u64,
-    /// cxone: the sign-in issuer and the access key (None for the other profiles).
-    pub cxone: Option<CxoneCredentials>,
+    /// cxone: the sign-in's settings (None for the other profiles).
+    pub cxone: Option<CxoneSettings>,
 }
-
-/// The cxone profile's sign-in: the issuer and the access key (both secrets).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CxoneCredentials {
-    /// The issuer, without a trailing slash.
-    pub issuer: String,
-    /// The access key id.
-    pub access_key_id: Secret,
-    /// The access key secret.
-    pub access_key_secret: Secret,
-}
-
-/// The cxone profile's issuer when none is configured.
-pub const DEFAULT_CXONE_ISSUER: &str = "https://cxone.niceincontact.com";
 
 /// genesys-cloud regions this client knows (the form of others is checked, not their name).
 pub const KNOWN_GENESYS_REGIONS: [&str; 16] = [
@@ -271,26 +258,22 @@ impl ClientConfig {
                 (base, token, None)
             }
             Profile::Cxone => {
-                refuse_fields(&input, profile, &["tenant", "region", "tokenUrl"])?;
-                let issuer = match non_empty(input.issuer.as_deref()) {
-                    Some(url) => check_url("issuer", url)?,
-                    None => DEFAULT_CXONE_ISSUER.to_string(),
-                };
-                let access_key_id = non_empty(input.access_key_id.as_deref()).ok_or_else(|| config_error("accessKeyId", "is required"))?;
-                let access_key_secret =
-                    non_empty(input.access_key_secret.as_deref()).ok_or_else(|| config_error("accessKeySecret", "is required"))?;
+                refuse_fields(&input, profile, &["tenant", "region", "tokenUrl", "scopes"])?;
+                let settings = CxoneSettings::from_input(CxoneSettingsInput {
+                    issuer: input.issuer.clone(),
+                    client_id: input.client_id.clone(),
+                    client_secret: input.client_secret.clone(),
+                    access_key_id: input.access_key_id.clone(),
+                    access_key_secret: input.access_key_secret.clone(),
+                    timeout_ms: input.timeout_ms,
+                })?;
                 // The API host comes from the sign-in (cxone-configuration's api_endpoint) unless
-                // `baseUrl` pins it.
+                // `baseUrl` pins it; the token endpoint from OpenID discovery.
                 let base = match non_empty(input.base_url.as_deref()) {
                     Some(url) => check_url("baseUrl", url)?,
                     None => String::new(),
                 };
-                let credentials = CxoneCredentials {
-                    issuer: issuer.clone(),
-                    access_key_id: Secret::new(access_key_id),
-                    access_key_secret: Secret::new(access_key_secret),
-                };
-                (base, String::new(), Some(credentials))
+                (base, String::new(), Some(settings))
             }
         };
         let client_id = non_empty(input.client_id.as_deref())
@@ -609,7 +592,7 @@ mod tests {
         let cxone = |extra: &str| ClientConfig::from_json(&format!(r#"{{"profile":"cxone","clientId":"i","clientSecret":"s"{extra}}}"#));
         let config = cxone(r#","accessKeyId":"AKID-123","accessKeySecret":"AKS-456""#).unwrap();
         let credentials = config.cxone.clone().unwrap();
-        assert_eq!(credentials.issuer, DEFAULT_CXONE_ISSUER);
+        assert_eq!(credentials.issuer, crate::core::cxone_signin::DEFAULT_ISSUER);
         assert_eq!((credentials.access_key_id.expose(), credentials.access_key_secret.expose()), ("AKID-123", "AKS-456"));
         let shown = format!("{config:?}");
         assert!(!shown.contains("AKID-123") && !shown.contains("AKS-456"), "{shown}");

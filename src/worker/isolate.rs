@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core::proxy::settings::ProxySettings;
+use crate::core::cxone_signin::CxoneSession;
 use crate::core::token::TokenRecord;
 use crate::driver::Client;
 use crate::transport::fetch::FetchTransport;
@@ -22,6 +23,8 @@ pub struct Isolate {
     pub client: ProxyClient,
     /// The token last read from or written to KV (it is written only when it differs).
     pub stored_token: RefCell<Option<TokenRecord>>,
+    /// cxone: the session last read from or written to KV (likewise).
+    pub stored_session: RefCell<Option<CxoneSession>>,
 }
 
 thread_local! {
@@ -37,7 +40,7 @@ pub fn for_settings(settings: ProxySettings) -> Rc<Isolate> {
             }
         }
         let client = Client::new(settings.client.clone(), FetchTransport::new(), JsRuntime::new(), random_seed());
-        let isolate = Rc::new(Isolate { settings, client, stored_token: RefCell::new(None) });
+        let isolate = Rc::new(Isolate { settings, client, stored_token: RefCell::new(None), stored_session: RefCell::new(None) });
         *current.borrow_mut() = Some(Rc::clone(&isolate));
         isolate
     })

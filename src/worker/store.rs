@@ -2,6 +2,8 @@
 //!
 //! - `token:v1`: the shared upstream token (see [`super::token`]); `token:genesys-cloud:v1` under
 //!   the genesys-cloud profile (a token of one upstream is never offered to another);
+//!   `session:cxone:v1` under the cxone profile: the whole signed-in session, refresh token and
+//!   API host included, so another isolate refreshes instead of signing in again;
 //! - `inv:{invocationId}`: a read copy of each invocation's record (`InvocationRecord`, JSON),
 //!   with metadata `{status, actionId, createdAtMs}`. A sync invoke without an Idempotency-Key
 //!   writes it once after answering (it has no object); every other invocation's Durable Object
@@ -20,6 +22,9 @@ use crate::core::record::{InvocationRecord, RecordDecodeError};
 pub const TOKEN_KEY: &str = "token:v1";
 /// The token's key under the genesys-cloud profile.
 pub const GENESYS_TOKEN_KEY: &str = "token:genesys-cloud:v1";
+
+/// The cxone profile's signed-in session (its token, refresh token, token endpoint and API host).
+pub const CXONE_SESSION_KEY: &str = "session:cxone:v1";
 
 /// The key of the token of an upstream of `profile`.
 pub fn token_key(profile: Profile) -> &'static str {

@@ -4,6 +4,8 @@
 // Idempotency-Key), validation issues, ErrorBody answers with their contextId, the console's
 // action list, asynchronous requests refused as not_supported_by_profile, and /healthz naming the
 // profile's missing settings.
+// cxone (UPSTREAM_PROFILE=cxone): the sign-in, then the seed's data-action paths on the session's
+// API host (sync and async), the session kept in KV.
 //   node --test tests/e2e/worker-profiles.test.mjs
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -119,6 +121,65 @@ describe("genesys-cloud", () => {
     const stored = JSON.parse(await worker.kvGet("token:genesys-cloud:v1"));
     assert.equal(typeof stored.accessToken, "string");
     assert.ok(stored.expiresAtMs > Date.now());
+  });
+});
+
+describe("cxone", () => {
+  let emu;
+  let worker;
+  let call;
+
+  before(async () => {
+    emu = await startEmulator({ profile: "cxone" });
+    worker = await startWorker({
+      vars: { UPSTREAM_PROFILE: "cxone", CXONE_ISSUER: emu.url, CXONE_CLIENT_ID: "demo-client" },
+      secrets: {
+        CXONE_CLIENT_SECRET: "demo-secret",
+        CXONE_ACCESS_KEY_ID: "demo-access-key-id",
+        CXONE_ACCESS_KEY_SECRET: "demo-access-key-secret",
+        PROXY_API_KEYS: "dev-key-1",
+      },
+    });
+    call = await contractClient(worker.url);
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await emu?.stop();
+  });
+
+  test("the Worker signs in, then invokes on the session's API host, sync and async", async () => {
+    const res = await call("POST", "/v1/actions/lookup-customer/invoke", { body: { inputs: { customerId: 42 } } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.status, "completed");
+    assert.equal(res.body.outputs.customerId, "42");
+    const accepted = await call("POST", "/v1/actions/export-report/invoke", { body: { inputs: { reportName: "daily", durationMs: 300 } } });
+    assert.equal(accepted.status, 202, accepted.text);
+    const done = await call("GET", `/v1/invocations/${accepted.body.invocationId}?wait=15`);
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.body.status, "completed");
+    const stats = await (await fetch(`${emu.url}/_emulator/stats`)).json();
+    assert.equal(stats.signin.password, 1, JSON.stringify(stats.signin));
+    assert.equal(stats.signin.discovery, 1, JSON.stringify(stats.signin));
+  });
+
+  test("validation, upstream errors and the console's list are the seed's", async () => {
+    const invalid = await call("POST", "/v1/actions/lookup-customer/invoke", { body: { inputs: { colour: "red" } } });
+    assert.equal(invalid.status, 422, invalid.text);
+    assert.deepEqual(invalid.body.error.issues.map((i) => i.parameter).sort(), ["colour", "customerId"]);
+    const missing = await call("POST", "/v1/actions/no-such-action/invoke", { body: { inputs: {} } });
+    assert.equal(missing.status, 404, missing.text);
+    const list = await call("GET", "/v1/actions?limit=100");
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.body.source, "upstream");
+    assert.ok(list.body.actions.some((a) => a.id === "lookup-customer"), list.text);
+  });
+
+  test("the session is kept in KV under session:cxone:v1 with its API host", async () => {
+    const stored = JSON.parse(await worker.kvGet("session:cxone:v1"));
+    assert.equal(stored.apiBaseUrl, emu.url.replace(/\/$/, ""));
+    assert.equal(typeof stored.token.accessToken, "string");
+    assert.ok(stored.tenantId);
   });
 });
 

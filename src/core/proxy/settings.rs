@@ -316,6 +316,7 @@ fn genesys_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<Setti
 }
 
 /// cxone: `CXONE_ISSUER` (optional), `CXONE_CLIENT_ID`; secrets `CXONE_CLIENT_SECRET`, `CXONE_ACCESS_KEY_ID`, `CXONE_ACCESS_KEY_SECRET`.
+/// The API host is the sign-in's (the seed's `CXONE_BASE_URL` / `CXONE_TENANT` are not read).
 fn cxone_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<SettingProblem>) -> Option<(ConfigInput, FieldNames)> {
     let client_id = require(get, problems, CXONE_CLIENT_ID, "is required");
     let client_secret = require(get, problems, CXONE_CLIENT_SECRET, SECRET_REASON);
@@ -323,7 +324,6 @@ fn cxone_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<Setting
     let access_key_secret = require(get, problems, CXONE_ACCESS_KEY_SECRET, SECRET_REASON);
     let names = vec![
         ("issuer", CXONE_ISSUER),
-        ("baseUrl", CXONE_BASE_URL),
         ("clientId", CXONE_CLIENT_ID),
         ("clientSecret", CXONE_CLIENT_SECRET),
         ("accessKeyId", CXONE_ACCESS_KEY_ID),
@@ -332,7 +332,6 @@ fn cxone_input(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<Setting
     let input = ConfigInput {
         profile: Some(Profile::Cxone.name().into()),
         issuer: get(CXONE_ISSUER),
-        base_url: get(CXONE_BASE_URL),
         client_id,
         client_secret,
         access_key_id,
