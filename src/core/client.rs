@@ -150,3 +150,49 @@ impl ClientCore {
         Ok(self.callbacks.handle(&notification, now_ms))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::token::TokenRecord;
+
+    fn cxone(extra: &str) -> ClientCore {
+        let json = format!(
+            r#"{{"profile":"cxone","issuer":"http://127.0.0.1:9797","clientId":"i","clientSecret":"s","accessKeyId":"k","accessKeySecret":"v"{extra}}}"#
+        );
+        ClientCore::new(ClientConfig::from_json(&json).unwrap(), 1)
+    }
+
+    fn session(api: &str, expires_at_ms: u64) -> CxoneSession {
+        CxoneSession {
+            token: TokenRecord { access_token: format!("t-{expires_at_ms}"), expires_at_ms, scope: None, obtained_at_ms: 0 },
+            refresh_token: None,
+            refresh_expires_at_ms: None,
+            issuer: "http://127.0.0.1:9797".into(),
+            credentials_tag: String::new(),
+            token_endpoint: "http://127.0.0.1:9797/auth/token".into(),
+            tenant_id: "t".into(),
+            api_base_url: api.into(),
+        }
+    }
+
+    #[test]
+    fn a_cxone_session_names_the_api_host_unless_base_url_pins_it() {
+        let mut core = cxone("");
+        assert!(!core.knows_api_base() && core.sign_in_operation().is_some());
+        core.store_session(session("https://api-c1.example", 10_000));
+        assert_eq!((core.config.base_url.as_str(), core.tokens.valid_token(0)), ("https://api-c1.example", Some("t-10000")));
+        // An older session from KV does not replace the one held; a newer one does.
+        core.import_session(session("https://old.example", 5_000));
+        assert_eq!(core.config.base_url, "https://api-c1.example");
+        core.import_session(session("https://api-c2.example", 20_000));
+        assert_eq!(core.config.base_url, "https://api-c2.example");
+        let mut pinned = cxone(r#","baseUrl":"http://127.0.0.1:1""#);
+        assert!(pinned.knows_api_base());
+        pinned.store_session(session("https://api-c1.example", 10_000));
+        assert_eq!(pinned.config.base_url, "http://127.0.0.1:1");
+        // The other profiles obtain their token in one request: no sign-in.
+        let seed = ClientCore::new(ClientConfig::from_json(r#"{"tenant":"a","clientId":"i","clientSecret":"s"}"#).unwrap(), 1);
+        assert!(seed.sign_in_operation().is_none());
+    }
+}
