@@ -11,6 +11,7 @@ pub mod config;
 pub mod definition;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod invocation;
 pub mod operation;
 pub mod poll_schedule;
