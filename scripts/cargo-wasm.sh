@@ -5,7 +5,8 @@
 # reach std too, and, in release builds, panics that trap at once (`-Cpanic=immediate-abort`): no
 # panic message formatting, no location strings (`-Zlocation-detail=none`); and derived `Debug`
 # impls that print only the type or variant name (`-Zfmt-debug=shallow`: no message shows a
-# derived Debug of a struct; unit variants print as before). The crate has no
+# derived Debug of a struct; unit variants print as before); std's `optimize_for_size` feature
+# (its smaller sort, formatting and string code). The crate has no
 # unwrap/expect outside tests; a trap in the Worker is logged and recovered by src/worker/entry.js,
 # and readable errors come from the access line (route, status, error code and message).
 # Measured in BENCHMARKS.md ("Worker: built size"): about 20 KB less of the gzipped Worker.
@@ -35,4 +36,4 @@ done
 # RUSTFLAGS apply to the wasm32 target only (with --target, build scripts and proc macros are
 # built for the host without them).
 RUSTFLAGS="${flags[*]}" CARGO_PROFILE_RELEASE_OPT_LEVEL=z RUST_BACKTRACE=0 \
-  exec cargo "+$TOOLCHAIN" build -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown "$@"
+  exec cargo "+$TOOLCHAIN" build -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size --target wasm32-unknown-unknown "$@"
