@@ -214,7 +214,7 @@ async fn serve(
     match route {
         Route::Health => return Ok(health::healthz(&settings)),
         Route::Home => return Ok(home::page()),
-        Route::OpenApi => return Ok(openapi::document()),
+        Route::OpenApi => return openapi::document(env).await,
         Route::Console => return Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         _ => {}
     }
@@ -229,7 +229,7 @@ async fn serve(
     match route {
         Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
         Route::Home => Ok(home::page()),
-        Route::OpenApi => Ok(openapi::document()),
+        Route::OpenApi => openapi::document(env).await,
         Route::Console => Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         Route::Actions => action_list::list(&app, req).await,
         Route::Definition(id) => actions::definition(&app, ctx, id).await,
