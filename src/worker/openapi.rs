@@ -8,9 +8,9 @@
 //! (`run_worker_first`), so that the route answers like every other: `x-request-id`, CORS for the
 //! allowed origins, preflights, 405 with `Allow`, the access line.
 
-use worker::{Env, Headers, Request, Response};
+use worker::{Env, Request};
 
-use super::http::ApiError;
+use super::http::{Answer, ApiError};
 
 /// The assets binding (wrangler.toml [assets] `binding`).
 const ASSETS_BINDING: &str = "ASSETS";
@@ -18,7 +18,7 @@ const ASSETS_BINDING: &str = "ASSETS";
 const ASSET_URL: &str = "https://assets.invalid/openapi.json";
 
 /// The document, read from the static assets.
-pub async fn document(env: &Env) -> Result<Response, ApiError> {
+pub async fn document(env: &Env) -> Result<Answer, ApiError> {
     let missing = |why: &str| ApiError::new(503, "unavailable", format!("the OpenAPI document is not available: {why}"));
     let assets = env.assets(ASSETS_BINDING).map_err(|_| missing("no assets binding ASSETS"))?;
     // A plain GET built with web_sys: `Fetcher::fetch` converts a worker::RequestInit (every `cf`
@@ -28,11 +28,11 @@ pub async fn document(env: &Env) -> Result<Response, ApiError> {
     if asset.status_code() != 200 {
         return Err(missing("openapi.json is not among the static assets"));
     }
-    // The asset's headers are immutable: a new answer with this route's headers and the asset's
-    // body stream, unread.
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "application/json; charset=utf-8");
-    let _ = headers.set("cache-control", "public, max-age=300");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    Ok(Response::builder().with_status(200).with_headers(headers).body(asset.body().clone()))
+    // A new answer with this route's headers and the asset's body stream, unread.
+    let headers = vec![
+        ("content-type", "application/json; charset=utf-8".to_string()),
+        ("cache-control", "public, max-age=300".to_string()),
+        ("x-content-type-options", "nosniff".to_string()),
+    ];
+    Ok(Answer::relayed(200, headers, asset.body()))
 }
