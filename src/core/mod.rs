@@ -12,6 +12,7 @@ pub mod cxone_signin;
 pub mod definition;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod invocation;
 pub mod operation;
 pub mod poll_schedule;
