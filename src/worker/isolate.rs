@@ -5,8 +5,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::core::proxy::settings::ProxySettings;
 use crate::core::cxone_signin::CxoneSession;
+use crate::core::proxy::settings::ProxySettings;
 use crate::core::token::TokenRecord;
 use crate::driver::Client;
 use crate::transport::fetch::FetchTransport;
