@@ -15,7 +15,7 @@ use super::http::{encode_path_segment, is_plain_path_segment, HttpRequest, HttpR
 use super::operation::{response_error, Phase, Progress, SingleRequest, Step};
 use super::poll_schedule::PollSchedule;
 use super::retry::{parse_retry_after, RetryGovernor};
-use super::validate::coerce_outputs;
+use super::validate::{coerce_outputs, OutputShape};
 
 /// Upstream statuses that end an invocation.
 pub const TERMINAL_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
@@ -206,6 +206,8 @@ pub struct InvokeOperation {
     action_url: String,
     request_timeout_ms: u64,
     outputs: Vec<OutputParameter>,
+    /// The definition's output schema, which outputs are coerced by when there is one.
+    output_schema: Option<Value>,
     /// The audit hash of `{inputs, context}`.
     payload_hash: String,
     poll_policy: PollPolicy,
@@ -269,6 +271,7 @@ impl InvokeOperation {
             action_url: action_url(config, &definition.id),
             request_timeout_ms: config.request_timeout_ms,
             outputs: definition.outputs.clone(),
+            output_schema: definition.output_schema.clone(),
             payload_hash,
             poll_policy,
             accept_pending: options.accept_pending,
@@ -463,7 +466,7 @@ impl InvokeOperation {
     }
 
     fn finish_with(&mut self, status: InvocationStatus, now_ms: u64) {
-        let outputs = coerce_outputs(&self.outputs, status.outputs);
+        let outputs = coerce_outputs(OutputShape { declared: &self.outputs, schema: self.output_schema.as_ref() }, status.outputs);
         let audit = audit_record_hashed(
             AuditFacts {
                 invoke_id: self.invoke_id.as_deref(),

@@ -17,6 +17,7 @@ pub mod poll_schedule;
 pub mod proxy;
 pub mod record;
 pub mod retry;
+pub mod schema;
 pub mod time;
 pub mod token;
 pub mod validate;

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::error::{parse_upstream_errors, DataActionsError, IssueKind, ValidationIssue};
+use super::error::{parameter_pointer, parse_upstream_errors, DataActionsError, IssueKind, ValidationIssue};
 use super::http::{redact_url, HttpRequest, HttpResponse, RequestPurpose, TransportFailure, TransportFailureKind};
 use super::retry::{RetryDecision, RetryGovernor, RetryableFailure};
 
@@ -227,6 +227,7 @@ fn upstream_issues(body: &[u8]) -> Vec<ValidationIssue> {
     if list.is_empty() {
         return vec![ValidationIssue {
             parameter: String::new(),
+            pointer: String::new(),
             kind: IssueKind::WrongType,
             expected: None,
             message: "the upstream rejected the inputs (422) without details".into(),
@@ -235,8 +236,10 @@ fn upstream_issues(body: &[u8]) -> Vec<ValidationIssue> {
     list.iter()
         .map(|entry| {
             let code = entry.get("code").and_then(Value::as_str).unwrap_or_default();
+            let parameter = entry.get("parameter").and_then(Value::as_str).unwrap_or_default().to_string();
             ValidationIssue {
-                parameter: entry.get("parameter").and_then(Value::as_str).unwrap_or_default().to_string(),
+                pointer: if parameter.is_empty() { String::new() } else { parameter_pointer(&parameter) },
+                parameter,
                 kind: match code {
                     "MISSING_REQUIRED" => IssueKind::MissingRequired,
                     "UNKNOWN_PARAMETER" => IssueKind::UnknownParameter,

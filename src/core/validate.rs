@@ -1,10 +1,33 @@
-//! Input validation and lossless coercion against an action's definition. Every problem is
-//! reported at once, each naming its parameter; nothing is converted in a way that loses data.
+//! Input validation and lossless coercion against an action's input schema, and output coercion
+//! by its output schema. Every problem is reported at once, each with its parameter and its JSON
+//! pointer; nothing is converted in a way that loses data.
+//!
+//! One validator for every profile: the schema is the definition's `inputSchema` (a JSON Schema,
+//! compiled by src/core/schema.rs) or, for the seed's definitions, the same tree built from
+//! `inputs: [{name, type, required}]` with nothing else allowed, whose messages are the ones this
+//! client always gave. The subset is hand-rolled, by measurement: BENCHMARKS.md, "Input
+//! validation: JSON Schema crate choice" (size and speed of `jsonschema`, `boon` and this).
+//!
+//! Top-level inputs keep this client's rule that `null` means absent (a null optional input is
+//! dropped, a null required one is missing) unless the property's `type` lists `null`; below the
+//! top level `null` is a value like any other. A value is first kept as it is when it already is
+//! of one of the allowed types, else converted to the first of them that takes it losslessly.
+
+use std::cmp::Ordering;
 
 use serde_json::{Map, Number, Value};
 
 use super::definition::{ActionDefinition, OutputParameter, ParamType};
-use super::error::{DataActionsError, IssueKind, ValidationIssue};
+use super::error::{parameter_pointer, pointer_segment, DataActionsError, IssueKind, ValidationIssue};
+use super::schema::{Items, JsonType, Node, Rules, Schema, SchemaError};
+
+/// The schema `definition`'s inputs are checked against: its `inputSchema`, else its `inputs`.
+pub fn input_schema(definition: &ActionDefinition) -> Result<Schema, SchemaError> {
+    match &definition.input_schema {
+        Some(schema) => Schema::compile(schema),
+        None => Ok(Schema::from_seed_inputs(&definition.inputs)),
+    }
+}
 
 /// Checks `inputs` (a JSON object) against `definition` and answers the coerced inputs, or a
 /// [`DataActionsError::Validation`] listing every problem. A `null` optional input is dropped.
@@ -17,70 +40,359 @@ pub fn validate_inputs(definition: &ActionDefinition, inputs: &Value) -> Result<
             return Err(DataActionsError::BadInput { message: "inputs must be a JSON object".into() });
         }
     };
-    let mut issues = Vec::new();
-    for parameter in definition.inputs.iter().filter(|p| p.required) {
-        if given.get(&parameter.name).is_none_or(Value::is_null) {
-            issues.push(ValidationIssue {
-                parameter: parameter.name.clone(),
-                kind: IssueKind::MissingRequired,
-                expected: Some(parameter.param_type.as_str().to_string()),
-                message: format!("`{}` is required ({})", parameter.name, parameter.param_type.as_str()),
-            });
-        }
-    }
-    let mut coerced = Map::new();
-    for (name, value) in given {
-        let Some(parameter) = definition.input(name) else {
-            issues.push(ValidationIssue {
-                parameter: name.clone(),
-                kind: IssueKind::UnknownParameter,
-                expected: None,
-                message: format!("`{name}` is not a parameter of action `{}`", definition.id),
-            });
-            continue;
-        };
-        if value.is_null() {
-            continue;
-        }
-        match coerce_value(value, parameter.param_type) {
-            Some(converted) => {
-                coerced.insert(name.clone(), converted);
-            }
-            None => issues.push(ValidationIssue {
-                parameter: name.clone(),
-                kind: IssueKind::WrongType,
-                expected: Some(parameter.param_type.as_str().to_string()),
-                message: format!(
-                    "`{name}` must be {} {}, got {}",
-                    article(parameter.param_type),
-                    parameter.param_type.as_str(),
-                    describe(value)
-                ),
-            }),
-        }
-    }
-    if issues.is_empty() {
+    let schema = input_schema(definition).map_err(|e| DataActionsError::BadInput {
+        message: format!("the inputSchema of action `{}` is not usable: {e}", definition.id),
+    })?;
+    let mut walk = Walk { action_id: &definition.id, issues: Vec::new() };
+    let coerced = walk.inputs(&schema.root, given);
+    if walk.issues.is_empty() {
         Ok(coerced)
     } else {
-        Err(DataActionsError::Validation { status: None, issues })
+        Err(DataActionsError::Validation { status: None, issues: walk.issues })
     }
 }
 
-/// Converts outputs to their declared types where that is lossless; values that cannot be
-/// converted, and undeclared outputs, are passed on unchanged (a finished invocation is never
-/// turned into an error by its outputs).
-pub fn coerce_outputs(declared: &[OutputParameter], outputs: Map<String, Value>) -> Map<String, Value> {
-    outputs
+/// What outputs are coerced by: the definition's output schema where it has one, else its
+/// declared outputs (a bare `&[OutputParameter]` converts into one without a schema).
+#[derive(Debug, Clone, Copy)]
+pub struct OutputShape<'a> {
+    /// The declared outputs.
+    pub declared: &'a [OutputParameter],
+    /// The output schema, which wins when there is one.
+    pub schema: Option<&'a Value>,
+}
+
+impl<'a> From<&'a [OutputParameter]> for OutputShape<'a> {
+    fn from(declared: &'a [OutputParameter]) -> Self {
+        OutputShape { declared, schema: None }
+    }
+}
+
+impl<'a> From<&'a Vec<OutputParameter>> for OutputShape<'a> {
+    fn from(declared: &'a Vec<OutputParameter>) -> Self {
+        OutputShape { declared, schema: None }
+    }
+}
+
+/// Converts outputs to the types of the output schema (or, without one, of the declared outputs)
+/// where that is lossless; values that cannot be converted, and outputs the schema does not
+/// describe, are passed on unchanged (a finished invocation is never turned into an error by its
+/// outputs, nor by an output schema this client cannot read).
+pub fn coerce_outputs<'a>(shape: impl Into<OutputShape<'a>>, outputs: Map<String, Value>) -> Map<String, Value> {
+    let shape = shape.into();
+    let compiled =
+        shape.schema.and_then(|s| Schema::compile(s).ok()).unwrap_or_else(|| Schema::from_seed_outputs(shape.declared));
+    match &compiled.root {
+        Node::Rules(rules) => coerce_members(rules, outputs),
+        Node::Any | Node::Never => outputs,
+    }
+}
+
+fn coerce_members(rules: &Rules, members: Map<String, Value>) -> Map<String, Value> {
+    members
         .into_iter()
         .map(|(name, value)| {
-            let declared = declared.iter().find(|o| o.name == name).map(|o| o.param_type);
-            let converted = match declared {
-                Some(param_type) if !value.is_null() => coerce_value(&value, param_type).unwrap_or(value),
-                _ => value,
-            };
-            (name, converted)
+            let node = rules.property(&name).unwrap_or(&rules.additional);
+            let value = coerce_by(node, value);
+            (name, value)
         })
         .collect()
+}
+
+fn coerce_by(node: &Node, value: Value) -> Value {
+    let Node::Rules(rules) = node else { return value };
+    let value = if rules.types.is_empty() { value } else { coerce_to_types(&value, &rules.types).unwrap_or(value) };
+    match value {
+        Value::Object(members) => Value::Object(coerce_members(rules, members)),
+        Value::Array(elements) => Value::Array(
+            elements
+                .into_iter()
+                .enumerate()
+                .map(|(index, element)| match item_node(&rules.items, index) {
+                    Some(node) => coerce_by(node, element),
+                    None => element,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The walk over the inputs, collecting every issue.
+struct Walk<'a> {
+    action_id: &'a str,
+    issues: Vec<ValidationIssue>,
+}
+
+impl Walk<'_> {
+    fn issue(&mut self, parameter: &str, pointer: &str, kind: IssueKind, expected: Option<&str>, message: String) {
+        self.issues.push(ValidationIssue {
+            parameter: parameter.to_string(),
+            pointer: pointer.to_string(),
+            kind,
+            expected: expected.map(str::to_string),
+            message,
+        });
+    }
+
+    /// The top level: the inputs object, with this client's null rule and messages.
+    fn inputs(&mut self, root: &Node, given: &Map<String, Value>) -> Map<String, Value> {
+        let rules = match root {
+            Node::Any => return given.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Node::Never => {
+                let message = format!("action `{}` takes no inputs (its input schema is `false`)", self.action_id);
+                self.issue("", "", IssueKind::WrongType, None, message);
+                return Map::new();
+            }
+            Node::Rules(rules) => rules,
+        };
+        if !rules.types.is_empty() && !rules.types.contains(&JsonType::Object) {
+            let message = format!("inputs must be {}, got an object", phrase(&rules.types));
+            self.issue("", "", IssueKind::WrongType, rules.expected.as_deref(), message);
+            return Map::new();
+        }
+        if rules.allowed.is_some() {
+            self.constraints(rules, &Value::Object(given.clone()), "", "");
+        }
+        for required in &rules.required {
+            let allows_null = rules.property(&required.name).is_some_and(Node::allows_null);
+            let present = given.get(&required.name).is_some_and(|v| !v.is_null() || allows_null);
+            if !present {
+                let message = match &required.expected {
+                    Some(expected) => format!("`{}` is required ({expected})", required.name),
+                    None => format!("`{}` is required", required.name),
+                };
+                let pointer = parameter_pointer(&required.name);
+                self.issue(&required.name, &pointer, IssueKind::MissingRequired, required.expected.as_deref(), message);
+            }
+        }
+        let mut coerced = Map::new();
+        for (name, value) in given {
+            let node = rules.property(name).unwrap_or(&rules.additional);
+            let pointer = parameter_pointer(name);
+            if matches!(node, Node::Never) {
+                let message = format!("`{name}` is not a parameter of action `{}`", self.action_id);
+                self.issue(name, &pointer, IssueKind::UnknownParameter, None, message);
+                continue;
+            }
+            if value.is_null() && !node.allows_null() {
+                continue;
+            }
+            if let Some(converted) = self.value(node, value, name, &pointer) {
+                coerced.insert(name.clone(), converted);
+            }
+        }
+        coerced
+    }
+
+    /// One value against one node: the coerced value, or `None` when an issue was recorded.
+    fn value(&mut self, node: &Node, value: &Value, parameter: &str, pointer: &str) -> Option<Value> {
+        let rules = match node {
+            Node::Any => return Some(value.clone()),
+            Node::Never => {
+                let message = format!("`{}` is not allowed by the input schema", label(parameter, pointer));
+                self.issue(parameter, pointer, IssueKind::WrongType, None, message);
+                return None;
+            }
+            Node::Rules(rules) => rules,
+        };
+        let coerced = if rules.types.is_empty() {
+            value.clone()
+        } else {
+            match coerce_to_types(value, &rules.types) {
+                Some(coerced) => coerced,
+                None => {
+                    let message = format!("`{}` must be {}, got {}", label(parameter, pointer), phrase(&rules.types), describe(value));
+                    self.issue(parameter, pointer, IssueKind::WrongType, rules.expected.as_deref(), message);
+                    return None;
+                }
+            }
+        };
+        let before = self.issues.len();
+        self.constraints(rules, &coerced, parameter, pointer);
+        let coerced = match coerced {
+            Value::Object(members) => Value::Object(self.members(rules, &members, parameter, pointer)),
+            Value::Array(elements) => Value::Array(self.elements(rules, &elements, parameter, pointer)),
+            other => other,
+        };
+        (self.issues.len() == before).then_some(coerced)
+    }
+
+    /// The members of an object below the top level (`null` is a value there).
+    fn members(&mut self, rules: &Rules, members: &Map<String, Value>, parameter: &str, pointer: &str) -> Map<String, Value> {
+        for required in &rules.required {
+            if !members.contains_key(&required.name) {
+                let at = format!("{pointer}/{}", pointer_segment(&required.name));
+                let message = match &required.expected {
+                    Some(expected) => format!("`{at}` is required ({expected})"),
+                    None => format!("`{at}` is required"),
+                };
+                self.issue(parameter, &at, IssueKind::MissingRequired, required.expected.as_deref(), message);
+            }
+        }
+        let mut coerced = Map::new();
+        for (name, value) in members {
+            let node = rules.property(name).unwrap_or(&rules.additional);
+            let at = format!("{pointer}/{}", pointer_segment(name));
+            if matches!(node, Node::Never) {
+                let message = format!("`{at}` is not a property the input schema allows");
+                self.issue(parameter, &at, IssueKind::UnknownParameter, None, message);
+                continue;
+            }
+            if let Some(converted) = self.value(node, value, parameter, &at) {
+                coerced.insert(name.clone(), converted);
+            }
+        }
+        coerced
+    }
+
+    fn elements(&mut self, rules: &Rules, elements: &[Value], parameter: &str, pointer: &str) -> Vec<Value> {
+        let mut coerced = Vec::with_capacity(elements.len());
+        for (index, element) in elements.iter().enumerate() {
+            let converted = match item_node(&rules.items, index) {
+                Some(node) => self.value(node, element, parameter, &format!("{pointer}/{index}")),
+                None => Some(element.clone()),
+            };
+            coerced.extend(converted);
+        }
+        coerced
+    }
+
+    /// `enum`, `minimum`/`maximum`, `minLength`/`maxLength` and `pattern` on a value of the right type.
+    fn constraints(&mut self, rules: &Rules, value: &Value, parameter: &str, pointer: &str) {
+        let expected = rules.expected.as_deref();
+        let at = || label(parameter, pointer);
+        if let Some(allowed) = &rules.allowed {
+            if !allowed.iter().any(|a| same_value(a, value)) {
+                let message = format!("`{}` must be one of {}, got {}", at(), list_values(allowed), describe(value));
+                self.issue(parameter, pointer, IssueKind::NotInEnum, expected, message);
+            }
+        }
+        match value {
+            Value::Number(n) => {
+                if let Some(minimum) = &rules.minimum {
+                    if compare(n, minimum) == Some(Ordering::Less) {
+                        let message = format!("`{}` must be at least {minimum}, got number {n}", at());
+                        self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                    }
+                }
+                if let Some(maximum) = &rules.maximum {
+                    if compare(n, maximum) == Some(Ordering::Greater) {
+                        let message = format!("`{}` must be at most {maximum}, got number {n}", at());
+                        self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                    }
+                }
+            }
+            Value::String(text) => {
+                let length = || text.chars().count() as u64;
+                if let Some(min) = rules.min_length.filter(|min| length() < *min) {
+                    let message = format!("`{}` must be at least {min} character(s) long, got {}", at(), length());
+                    self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                }
+                if let Some(max) = rules.max_length.filter(|max| length() > *max) {
+                    let message = format!("`{}` must be at most {max} character(s) long, got {}", at(), length());
+                    self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                }
+                if let Some(pattern) = rules.pattern.as_ref().filter(|p| !p.regex.is_match(text)) {
+                    let message = format!("`{}` must match the pattern `{}`, got {}", at(), pattern.source, describe(value));
+                    self.issue(parameter, pointer, IssueKind::PatternMismatch, expected, message);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn item_node(items: &Items, index: usize) -> Option<&Node> {
+    match items {
+        Items::Any => None,
+        Items::Each(node) => Some(node),
+        Items::Positional(nodes) => nodes.get(index),
+    }
+}
+
+/// How messages name a place: a top-level parameter by its name (as this client always did),
+/// anything deeper by its JSON pointer.
+fn label(parameter: &str, pointer: &str) -> String {
+    if pointer.is_empty() {
+        "inputs".into()
+    } else if pointer.strip_prefix('/') == Some(&pointer_segment(parameter)) {
+        parameter.to_string()
+    } else {
+        pointer.to_string()
+    }
+}
+
+/// "a string", "an integer", "a string or null".
+fn phrase(types: &[JsonType]) -> String {
+    types
+        .iter()
+        .map(|t| match t {
+            JsonType::Null => "null".to_string(),
+            other => format!("{} {}", article(param_type_of(*other)), other.as_str()),
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn param_type_of(json_type: JsonType) -> ParamType {
+    match json_type {
+        JsonType::String => ParamType::String,
+        JsonType::Number => ParamType::Number,
+        JsonType::Integer => ParamType::Integer,
+        JsonType::Boolean => ParamType::Boolean,
+        JsonType::Array => ParamType::Array,
+        JsonType::Object => ParamType::Object,
+        // Only reached for the article, which null does not take.
+        JsonType::Null => ParamType::Unknown,
+    }
+}
+
+/// The value as it is when it already is of one of `types`, else its lossless conversion to the
+/// first of them that takes it.
+fn coerce_to_types(value: &Value, types: &[JsonType]) -> Option<Value> {
+    let convert = |t: JsonType| match t {
+        JsonType::Null => value.is_null().then_some(Value::Null),
+        other => coerce_value(value, param_type_of(other)),
+    };
+    if types.len() > 1 {
+        if let Some(same) = types.iter().find_map(|t| convert(*t).filter(|c| c == value)) {
+            return Some(same);
+        }
+    }
+    types.iter().find_map(|t| convert(*t))
+}
+
+/// JSON Schema equality: numbers by value (1 is 1.0), objects regardless of member order.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => compare(x, y) == Some(Ordering::Equal),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Numbers by value: exactly between integers, as doubles otherwise.
+fn compare(a: &Number, b: &Number) -> Option<Ordering> {
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        return Some(x.cmp(&y));
+    }
+    if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
+        return Some(x.cmp(&y));
+    }
+    a.as_f64()?.partial_cmp(&b.as_f64()?)
+}
+
+fn list_values(values: &[Value]) -> String {
+    const SHOWN: usize = 10;
+    let mut listed: Vec<String> = values.iter().take(SHOWN).map(Value::to_string).collect();
+    if values.len() > SHOWN {
+        listed.push(format!("... ({} in all)", values.len()));
+    }
+    listed.join(", ")
 }
 
 /// The lossless conversion of one value to `target`, or `None`.

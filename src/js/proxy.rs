@@ -25,7 +25,7 @@ use crate::core::record::RecordStatus;
 use crate::core::retry::parse_retry_after;
 use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
 use crate::core::definition::{check_action_id, ActionDefinition};
-use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
+use crate::core::error::{parameter_pointer, ErrorDetails, IssueKind, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailureKind};
 use crate::core::invocation::{check_invoke_id, InvokeOptions, StatusEvent};
 use crate::core::{DataActionsError, Secret};
@@ -601,15 +601,24 @@ pub fn error_details_from_value(value: &Value) -> Option<ErrorDetails> {
 }
 
 fn issue_from_value(value: &Value) -> ValidationIssue {
-    if let Ok(issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
+    if let Ok(mut issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
+        // A peer from before pointers: the parameter's own.
+        if issue.pointer.is_empty() && !issue.parameter.is_empty() {
+            issue.pointer = parameter_pointer(&issue.parameter);
+        }
         return issue;
     }
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+    let parameter = text("parameter").unwrap_or_default();
     ValidationIssue {
-        parameter: text("parameter").unwrap_or_default(),
+        pointer: text("pointer").unwrap_or_else(|| if parameter.is_empty() { String::new() } else { parameter_pointer(&parameter) }),
+        parameter,
         kind: match text("kind").as_deref() {
             Some("missing_required") => IssueKind::MissingRequired,
             Some("unknown_parameter") => IssueKind::UnknownParameter,
+            Some("out_of_range") => IssueKind::OutOfRange,
+            Some("not_in_enum") => IssueKind::NotInEnum,
+            Some("pattern_mismatch") => IssueKind::PatternMismatch,
             _ => IssueKind::WrongType,
         },
         expected: text("expected"),
