@@ -32,6 +32,17 @@ pub fn input_schema(definition: &ActionDefinition) -> Result<Schema, SchemaError
 /// Checks `inputs` (a JSON object) against `definition` and answers the coerced inputs, or a
 /// [`DataActionsError::Validation`] listing every problem. A `null` optional input is dropped.
 pub fn validate_inputs(definition: &ActionDefinition, inputs: &Value) -> Result<Map<String, Value>, DataActionsError> {
+    if !matches!(inputs, Value::Object(_) | Value::Null) {
+        return Err(DataActionsError::BadInput { message: "inputs must be a JSON object".into() });
+    }
+    let schema = input_schema(definition).map_err(|e| DataActionsError::BadInput {
+        message: format!("the inputSchema of action `{}` is not usable: {e}", definition.id),
+    })?;
+    validate_with(&schema, &definition.id, inputs)
+}
+
+/// [`validate_inputs`] with the schema compiled once (`action_id` names the action in messages).
+pub fn validate_with(schema: &Schema, action_id: &str, inputs: &Value) -> Result<Map<String, Value>, DataActionsError> {
     let empty = Map::new();
     let given = match inputs {
         Value::Object(map) => map,
@@ -40,10 +51,7 @@ pub fn validate_inputs(definition: &ActionDefinition, inputs: &Value) -> Result<
             return Err(DataActionsError::BadInput { message: "inputs must be a JSON object".into() });
         }
     };
-    let schema = input_schema(definition).map_err(|e| DataActionsError::BadInput {
-        message: format!("the inputSchema of action `{}` is not usable: {e}", definition.id),
-    })?;
-    let mut walk = Walk { action_id: &definition.id, issues: Vec::new() };
+    let mut walk = Walk { action_id, issues: Vec::new() };
     let coerced = walk.inputs(&schema.root, given);
     if walk.issues.is_empty() {
         Ok(coerced)
@@ -634,6 +642,298 @@ mod tests {
                 let err = result.unwrap_err();
                 let reported: Vec<&str> = err.issues().iter().map(|i| i.parameter.as_str()).collect();
                 prop_assert_eq!(reported, unknown.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+        }
+    }
+}
+
+/// The JSON Schema path: Genesys-shaped contracts, pointers, the keywords beyond the seed's, and
+/// the seed's inputs validated exactly as the same schema written out.
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn with_schema(schema: Value) -> ActionDefinition {
+        serde_json::from_value(json!({"id": "lookup", "inputSchema": schema})).unwrap()
+    }
+
+    /// A `contract.input.inputSchema` as Genesys Cloud's Action API returns it
+    /// (`JsonSchemaDocument`: `$schema`, `title`, `description`, `type`, `required`, `properties`,
+    /// `additionalProperties`), written from the Platform API SDK models.
+    fn genesys_input_schema() -> Value {
+        json!({
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "title": "Lookup customer request",
+            "description": "Finds a customer in the CRM.",
+            "type": "object",
+            "required": ["customerId", "includeHistory"],
+            "properties": {
+                "customerId": {"type": "string", "description": "CRM id", "minLength": 3, "maxLength": 12, "pattern": "^C-[0-9]+$"},
+                "includeHistory": {"type": "boolean", "default": false},
+                "maxResults": {"type": "integer", "minimum": 1, "maximum": 100},
+                "minScore": {"type": "number", "minimum": 0, "maximum": 1},
+                "channel": {"type": "string", "enum": ["voice", "chat", "email"]},
+                "note": {"type": ["string", "null"]},
+                "legacy": {"type": "null"}
+            },
+            "additionalProperties": false
+        })
+    }
+
+    #[test]
+    fn a_genesys_contract_validates_and_coerces() {
+        let definition = with_schema(genesys_input_schema());
+        let out = validate_inputs(&definition, &json!({
+            "customerId": "C-1001", "includeHistory": "yes", "maxResults": "10", "minScore": "0.5",
+            "channel": "chat", "note": null, "legacy": null
+        }))
+        .unwrap();
+        assert_eq!(Value::Object(out), json!({
+            "customerId": "C-1001", "includeHistory": true, "maxResults": 10, "minScore": 0.5,
+            "channel": "chat", "note": null, "legacy": null
+        }), "a type that lists null keeps null as a value");
+    }
+
+    #[test]
+    fn a_genesys_contract_reports_every_issue_with_its_pointer() {
+        let definition = with_schema(genesys_input_schema());
+        let err = validate_inputs(&definition, &json!({
+            "customerId": "X-1", "maxResults": 1000, "minScore": -0.5, "channel": "fax",
+            "legacy": 1, "colour": "red"
+        }))
+        .unwrap_err();
+        let issues: Vec<(&str, &str, IssueKind, &str)> =
+            err.issues().iter().map(|i| (i.parameter.as_str(), i.pointer.as_str(), i.kind, i.message.as_str())).collect();
+        assert_eq!(issues, vec![
+            ("includeHistory", "/includeHistory", IssueKind::MissingRequired, "`includeHistory` is required (boolean)"),
+            ("channel", "/channel", IssueKind::NotInEnum, "`channel` must be one of \"voice\", \"chat\", \"email\", got string \"fax\""),
+            ("colour", "/colour", IssueKind::UnknownParameter, "`colour` is not a parameter of action `lookup`"),
+            ("customerId", "/customerId", IssueKind::PatternMismatch, "`customerId` must match the pattern `^C-[0-9]+$`, got string \"X-1\""),
+            ("legacy", "/legacy", IssueKind::WrongType, "`legacy` must be null, got number 1"),
+            ("maxResults", "/maxResults", IssueKind::OutOfRange, "`maxResults` must be at most 100, got number 1000"),
+            ("minScore", "/minScore", IssueKind::OutOfRange, "`minScore` must be at least 0, got number -0.5"),
+        ]);
+        let serialised = serde_json::to_value(&err.issues()[0]).unwrap();
+        assert_eq!(serialised, json!({"parameter": "includeHistory", "pointer": "/includeHistory", "kind": "missing_required",
+                                      "expected": "boolean", "message": "`includeHistory` is required (boolean)"}));
+        let short = validate_inputs(&definition, &json!({"customerId": "C-", "includeHistory": true})).unwrap_err();
+        let messages: Vec<&str> = short.issues().iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(messages, ["`customerId` must be at least 3 character(s) long, got 2", "`customerId` must match the pattern `^C-[0-9]+$`, got string \"C-\""]);
+        let long = validate_inputs(&definition, &json!({"customerId": "C-12345678901", "includeHistory": true})).unwrap_err();
+        assert_eq!(long.issues()[0].message, "`customerId` must be at most 12 character(s) long, got 13");
+    }
+
+    #[test]
+    fn additional_properties_absent_allows_true_allows_and_a_schema_checks() {
+        let base = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+        let given = json!({"a": "1", "extra": "x", "gone": null});
+        let open = validate_inputs(&with_schema(base.clone()), &given).unwrap();
+        assert_eq!(Value::Object(open), json!({"a": 1, "extra": "x"}), "absent: JSON Schema allows them, null still means absent");
+        let mut allowing = base.clone();
+        allowing["additionalProperties"] = json!(true);
+        assert!(validate_inputs(&with_schema(allowing), &given).is_ok());
+        let mut typed = base.clone();
+        typed["additionalProperties"] = json!({"type": "boolean"});
+        let out = validate_inputs(&with_schema(typed.clone()), &json!({"a": 1, "flag": "no"})).unwrap();
+        assert_eq!(Value::Object(out), json!({"a": 1, "flag": false}));
+        let err = validate_inputs(&with_schema(typed), &json!({"other": "x"})).unwrap_err();
+        assert_eq!(err.issues()[0].message, "`other` must be a boolean, got string \"x\"");
+        let mut closed = base;
+        closed["additionalProperties"] = json!(false);
+        let err = validate_inputs(&with_schema(closed), &json!({"b": 1})).unwrap_err();
+        assert_eq!((err.issues()[0].kind, err.issues()[0].pointer.as_str()), (IssueKind::UnknownParameter, "/b"));
+    }
+
+    #[test]
+    fn nested_values_are_checked_with_their_pointers() {
+        let definition = with_schema(json!({
+            "type": "object",
+            "properties": {
+                "address": {"type": "object", "required": ["zip"], "additionalProperties": false,
+                            "properties": {"zip": {"type": "string"}, "lines": {"type": "array", "items": {"type": "string", "maxLength": 3}}}},
+                "a/b": {"type": "array", "items": [{"type": "integer"}, {"type": "boolean"}]}
+            }
+        }));
+        let err = validate_inputs(&definition, &json!({
+            "address": {"lines": ["ok", "toolong", ["x"]], "zip~": 1},
+            "a/b": ["x", "true", "anything"]
+        }))
+        .unwrap_err();
+        let issues: Vec<(&str, &str, &str)> = err.issues().iter().map(|i| (i.parameter.as_str(), i.pointer.as_str(), i.message.as_str())).collect();
+        assert_eq!(issues, vec![
+            ("a/b", "/a~1b/0", "`/a~1b/0` must be an integer, got string \"x\""),
+            ("address", "/address/zip", "`/address/zip` is required (string)"),
+            ("address", "/address/lines/1", "`/address/lines/1` must be at most 3 character(s) long, got 7"),
+            ("address", "/address/lines/2", "`/address/lines/2` must be a string, got an array"),
+            ("address", "/address/zip~0", "`/address/zip~0` is not a property the input schema allows"),
+        ]);
+        let out = validate_inputs(&definition, &json!({"address": {"zip": 12345, "lines": ["a"]}, "a/b": ["7", "true", {"k": 1}]})).unwrap();
+        assert_eq!(Value::Object(out), json!({"address": {"zip": "12345", "lines": ["a"]}, "a/b": [7, true, {"k": 1}]}));
+        // Below the top level null is a value: a string property refuses it.
+        let err = validate_inputs(&definition, &json!({"address": {"zip": null}})).unwrap_err();
+        assert_eq!(err.issues()[0].message, "`/address/zip` must be a string, got null");
+    }
+
+    #[test]
+    fn type_lists_keep_a_value_of_any_listed_type_else_convert_in_order() {
+        let definition = with_schema(json!({"properties": {
+            "id": {"type": ["integer", "string"]},
+            "flag": {"type": ["string", "boolean"]},
+            "n": {"type": ["boolean", "integer"]}
+        }}));
+        let out = validate_inputs(&definition, &json!({"id": "42", "flag": true, "n": "7"})).unwrap();
+        assert_eq!(Value::Object(out), json!({"id": "42", "flag": true, "n": 7}));
+        let out = validate_inputs(&definition, &json!({"id": 42.0, "flag": 3, "n": 1})).unwrap();
+        assert_eq!(Value::Object(out), json!({"id": 42, "flag": "3", "n": 1}));
+        let err = validate_inputs(&definition, &json!({"n": "maybe"})).unwrap_err();
+        assert_eq!(err.issues()[0].message, "`n` must be a boolean or an integer, got string \"maybe\"");
+        assert_eq!(err.issues()[0].expected.as_deref(), Some("boolean or integer"));
+    }
+
+    #[test]
+    fn enum_compares_numbers_by_value_after_coercion() {
+        let definition = with_schema(json!({"properties": {"level": {"type": "integer", "enum": [1, 2.0, 3]}, "any": {"enum": [{"a": [1]}, null]}}}));
+        let out = validate_inputs(&definition, &json!({"level": "2", "any": {"a": [1.0]}})).unwrap();
+        assert_eq!(Value::Object(out), json!({"level": 2, "any": {"a": [1.0]}}));
+        let err = validate_inputs(&definition, &json!({"level": 4, "any": "x"})).unwrap_err();
+        let messages: Vec<&str> = err.issues().iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(messages, ["`any` must be one of {\"a\":[1]}, null, got string \"x\"", "`level` must be one of 1, 2.0, 3, got number 4"]);
+        let many = with_schema(json!({"properties": {"d": {"enum": (0..12).collect::<Vec<_>>()}}}));
+        let err = validate_inputs(&many, &json!({"d": 99})).unwrap_err();
+        assert_eq!(err.issues()[0].message, "`d` must be one of 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... (12 in all), got number 99");
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let definition = with_schema(json!({"properties": {"name": {"type": "string", "minLength": 2, "maxLength": 3}}}));
+        assert!(validate_inputs(&definition, &json!({"name": "été"})).is_ok(), "3 characters, 5 bytes");
+        assert!(validate_inputs(&definition, &json!({"name": "日本"})).is_ok());
+        assert_eq!(validate_inputs(&definition, &json!({"name": "é"})).unwrap_err().issues()[0].kind, IssueKind::OutOfRange);
+    }
+
+    #[test]
+    fn root_schemas_true_false_and_not_an_object() {
+        let anything = validate_inputs(&with_schema(json!(true)), &json!({"x": 1, "y": null})).unwrap();
+        assert_eq!(Value::Object(anything), json!({"x": 1}));
+        let err = validate_inputs(&with_schema(json!(false)), &json!({})).unwrap_err();
+        assert_eq!((err.issues()[0].pointer.as_str(), err.issues()[0].message.as_str()), ("", "action `lookup` takes no inputs (its input schema is `false`)"));
+        let err = validate_inputs(&with_schema(json!({"type": "array"})), &json!({})).unwrap_err();
+        assert_eq!((err.issues()[0].parameter.as_str(), err.issues()[0].message.as_str()), ("", "inputs must be an array, got an object"));
+        let err = validate_inputs(&with_schema(json!({"enum": [{"a": 1}]})), &json!({"a": 2})).unwrap_err();
+        assert_eq!(err.issues()[0].message, "`inputs` must be one of {\"a\":1}, got an object");
+        assert_eq!(validate_inputs(&with_schema(json!({})), &json!([1])).unwrap_err().code(), "bad_input");
+    }
+
+    #[test]
+    fn an_unusable_schema_is_a_typed_error_not_a_panic() {
+        // (`"inputSchema": null` reads as no schema: the definition's `inputs` apply.)
+        for schema in [json!(12), json!("object"), json!([]), json!({"type": "date"}), json!({"properties": {"a": []}})] {
+            let err = validate_inputs(&with_schema(schema.clone()), &json!({})).unwrap_err();
+            assert_eq!(err.code(), "bad_input", "{schema}");
+            assert!(err.to_string().contains("the inputSchema of action `lookup` is not usable"), "{err}");
+        }
+    }
+
+    #[test]
+    fn outputs_are_coerced_by_the_output_schema_and_never_refused() {
+        let schema = json!({"type": "object", "properties": {
+            "count": {"type": "integer"}, "ok": {"type": "boolean"},
+            "customer": {"type": "object", "properties": {"tier": {"type": "string"}, "since": {"type": "integer"}}},
+            "scores": {"type": "array", "items": {"type": "number"}}
+        }});
+        let declared = [OutputParameter { name: "count".into(), param_type: ParamType::String }];
+        let Value::Object(outputs) = json!({"count": "7", "ok": "no", "customer": {"tier": 2, "since": "x"}, "scores": ["1.5", "n/a"], "free": 1})
+        else { unreachable!() };
+        let coerced = coerce_outputs(OutputShape { declared: &declared, schema: Some(&schema) }, outputs.clone());
+        assert_eq!(Value::Object(coerced), json!({"count": 7, "ok": false, "customer": {"tier": "2", "since": "x"}, "scores": [1.5, "n/a"], "free": 1}),
+                   "the schema wins over the declared outputs; what cannot convert is kept");
+        let unreadable = json!({"type": "date"});
+        let by_declared = coerce_outputs(OutputShape { declared: &declared, schema: Some(&unreadable) }, outputs.clone());
+        assert_eq!(by_declared.get("count"), Some(&json!("7")), "an unreadable schema falls back to the declared outputs");
+        assert_eq!(coerce_outputs(OutputShape { declared: &[], schema: Some(&json!(false)) }, outputs.clone()), outputs);
+    }
+
+    #[test]
+    fn pointers_escape_tilde_and_slash() {
+        let err = validate_inputs(&with_schema(json!({"additionalProperties": false})), &json!({"a/b": 1, "c~d": 2, "": 3})).unwrap_err();
+        let pointers: Vec<&str> = err.issues().iter().map(|i| i.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/", "/a~1b", "/c~0d"]);
+        let names: Vec<&str> = err.issues().iter().map(|i| i.parameter.as_str()).collect();
+        assert_eq!(names, ["", "a/b", "c~d"]);
+    }
+
+    const TYPES: [ParamType; 6] = [ParamType::String, ParamType::Number, ParamType::Integer, ParamType::Boolean, ParamType::Array, ParamType::Object];
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z0-9 .+-]{0,6}".prop_map(Value::String),
+            prop_oneof![Just("yes"), Just("NO"), Just("42"), Just("4.5"), Just("-7"), Just("true")].prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-c]", inner, 0..3).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The seed's inputs and the same inputs written out as a JSON Schema give the very same
+        /// answer, messages included: one validator.
+        #[test]
+        fn the_seed_and_its_schema_written_out_agree(
+            declared in proptest::collection::btree_map("[a-e]", (0..TYPES.len(), any::<bool>()), 0..5),
+            given in proptest::collection::btree_map("[a-g]", json_value(), 0..6),
+        ) {
+            let inputs: Vec<Value> = declared.iter().map(|(name, (t, required))| json!({"name": name, "type": TYPES[*t].as_str(), "required": required})).collect();
+            let properties: Map<String, Value> = declared.iter().map(|(name, (t, _))| (name.clone(), json!({"type": TYPES[*t].as_str()}))).collect();
+            let required: Vec<&String> = declared.iter().filter(|(_, (_, r))| *r).map(|(name, _)| name).collect();
+            let seed: ActionDefinition = serde_json::from_value(json!({"id": "a", "inputs": inputs})).unwrap();
+            let schema = with_schema(json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}));
+            let given = Value::Object(given.into_iter().collect());
+            let (seed_answer, schema_answer) = (validate_inputs(&seed, &given), validate_inputs(&ActionDefinition { id: "a".into(), ..schema }, &given));
+            prop_assert_eq!(seed_answer, schema_answer);
+        }
+
+        /// Whatever the flat schema and the inputs, the answer is an answer (no panic), what is
+        /// accepted is of its property's type, and the coerced inputs re-validate to themselves.
+        #[test]
+        fn accepted_inputs_conform_and_revalidate_to_themselves(
+            properties in proptest::collection::btree_map("[a-d]", (proptest::collection::vec(0..7usize, 1..3), any::<bool>()), 0..4),
+            open in any::<bool>(),
+            given in proptest::collection::btree_map("[a-f]", json_value(), 0..5),
+        ) {
+            const NAMES: [&str; 7] = ["string", "number", "integer", "boolean", "array", "object", "null"];
+            let props: Map<String, Value> = properties.iter().map(|(n, (ts, _))| (n.clone(), json!({"type": ts.iter().map(|t| NAMES[*t]).collect::<Vec<_>>()}))).collect();
+            let required: Vec<&String> = properties.iter().filter(|(_, (_, r))| *r).map(|(n, _)| n).collect();
+            let definition = with_schema(json!({"type": "object", "properties": props, "required": required, "additionalProperties": open}));
+            let given = Value::Object(given.into_iter().collect());
+            match validate_inputs(&definition, &given) {
+                Ok(coerced) => {
+                    for (name, value) in &coerced {
+                        match properties.get(name) {
+                            Some((types, _)) => prop_assert!(types.iter().any(|t| match NAMES[*t] {
+                                "string" => value.is_string(), "number" => value.is_number(), "integer" => value.is_i64(),
+                                "boolean" => value.is_boolean(), "array" => value.is_array(), "object" => value.is_object(), _ => value.is_null(),
+                            }), "{name}: {value} is none of {types:?}"),
+                            None => prop_assert!(open, "{name} accepted by a closed schema"),
+                        }
+                    }
+                    let again = validate_inputs(&definition, &Value::Object(coerced.clone())).unwrap();
+                    prop_assert_eq!(again, coerced);
+                }
+                Err(err) => {
+                    prop_assert_eq!(err.code(), "validation");
+                    for issue in err.issues() {
+                        prop_assert_eq!(&issue.pointer, &parameter_pointer(&issue.parameter));
+                    }
+                }
             }
         }
     }

@@ -49,7 +49,9 @@ pub fn problems(compiled: &Compiled, instance: &Value) -> usize {
     let mut count = 0;
     #[cfg(feature = "handrolled")]
     {
-        count += compiled.handrolled.validate(instance).err().map_or(0, |issues| issues.len());
+        count += cxone_data_actions::core::validate::validate_with(&compiled.handrolled, "bench", instance)
+            .err()
+            .map_or(0, |e| e.issues().len());
     }
     #[cfg(feature = "jsonschema")]
     {
