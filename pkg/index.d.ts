@@ -327,7 +327,7 @@ export interface ValidationIssue {
   parameter: string;
   /** Where, as an RFC 6901 JSON pointer into the inputs: `/customerId`, `/address/zip`; empty for the whole. */
   pointer: string;
-  kind: 'missing_required' | 'unknown_parameter' | 'wrong_type' | 'out_of_range' | 'not_in_enum' | 'pattern_mismatch';
+  kind: 'missing_required' | 'unknown_parameter' | 'wrong_type' | 'out_of_range' | 'not_in_enum';
   /** The type the definition expects. */
   expected?: string;
   message: string;

@@ -5,7 +5,7 @@
 # wasm-bindgen as the package is, then wasm-opt -Oz and gzip -9, against the same export without a validator; the wasm is run once in
 # Node (it must build AND work); then the native timing on the lookup-customer inputs (opt-level 3,
 # thin LTO: the project's bench profile).
-#   scripts/bench-schema-choice.sh [candidate...]   (default: baseline handrolled jsonschema boon regex-lite handrolled+regex-lite)
+#   scripts/bench-schema-choice.sh [candidate...]   (default: baseline handrolled jsonschema boon regex-lite)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +15,7 @@ opt="$root/node_modules/.bin/wasm-opt"
 bindgen="$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")"
 [ -x "$opt" ] || { echo "bench-schema-choice: $opt missing (npm ci at the repository root)" >&2; exit 1; }
 candidates=("$@")
-[ ${#candidates[@]} -gt 0 ] || candidates=(baseline handrolled jsonschema boon regex-lite handrolled+regex-lite)
+[ ${#candidates[@]} -gt 0 ] || candidates=(baseline handrolled jsonschema boon regex-lite)
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 

@@ -22,7 +22,8 @@ use serde_json::{json, Map, Value};
 
 const NAMES: &[&str] = &["s", "n", "i", "b", "a/b", "t~", ""];
 const TYPES: &[&str] = &["string", "number", "integer", "boolean", "null", "object", "array"];
-const PATTERNS: &[&str] = &["^C-[0-9]+$", "a|b", "^$", r"\d+", "(?i)^yes$", "[[:alpha:]]", "(", "x{2,3}", r"\p{L}", "(?=a)"];
+// `pattern` is ignored (src/core/schema.rs): these only check that it stays so, well-formed or not.
+const PATTERNS: &[&str] = &["^C-[0-9]+$", "a|b", "(", r"\p{L}", "(?=a)"];
 
 fn type_keyword(u: &mut Unstructured<'_>) -> Result<Value> {
     Ok(match u.int_in_range(0..=9u8)? {

@@ -18,8 +18,6 @@ pub enum IssueKind {
     OutOfRange,
     /// A value that is not one of the schema's `enum`.
     NotInEnum,
-    /// A string that does not match the schema's `pattern`.
-    PatternMismatch,
 }
 
 /// One problem with the inputs, naming the parameter and where in the inputs it is.

@@ -618,7 +618,6 @@ fn issue_from_value(value: &Value) -> ValidationIssue {
             Some("unknown_parameter") => IssueKind::UnknownParameter,
             Some("out_of_range") => IssueKind::OutOfRange,
             Some("not_in_enum") => IssueKind::NotInEnum,
-            Some("pattern_mismatch") => IssueKind::PatternMismatch,
             _ => IssueKind::WrongType,
         },
         expected: text("expected"),
