@@ -655,11 +655,13 @@ mod schema_tests {
         serde_json::from_value(json!({"id": "lookup", "inputSchema": schema})).unwrap()
     }
 
-    /// A `contract.input.inputSchema` as Genesys Cloud's Action API returns it
-    /// (`JsonSchemaDocument`: `$schema`, `title`, `description`, `type`, `required`, `properties`,
-    /// `additionalProperties`), written from the Platform API SDK models.
+    /// A `contract.input.inputSchema` as Genesys Cloud's Action API returns it, written from the
+    /// Platform API SDKs' `JsonSchemaDocument` model (`id`, `$schema`, `title`, `description`,
+    /// `type`, `required`, `properties`, `additionalProperties`) and the property keywords of
+    /// the contracts the data-action editor writes (`pattern` and `default` are not checked).
     fn genesys_input_schema() -> Value {
         json!({
+            "id": "urn:jsonschema:com:example:LookupCustomerInput",
             "$schema": "http://json-schema.org/draft-04/schema#",
             "title": "Lookup customer request",
             "description": "Finds a customer in the CRM.",
