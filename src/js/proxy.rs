@@ -817,6 +817,20 @@ mod tests {
     }
 
     #[test]
+    fn issues_from_the_worker_keep_their_pointer_and_older_ones_get_their_parameters() {
+        let current = json!({"parameter": "address", "pointer": "/address/zip", "kind": "out_of_range", "message": "m"});
+        let issue = issue_from_value(&current);
+        assert_eq!((issue.pointer.as_str(), issue.kind), ("/address/zip", IssueKind::OutOfRange));
+        let older = json!({"parameter": "a/b", "kind": "wrong_type", "expected": "integer", "message": "m"});
+        assert_eq!(issue_from_value(&older).pointer, "/a~1b");
+        let odd = json!({"parameter": "n", "kind": "not_in_enum", "message": 3});
+        let issue = issue_from_value(&odd);
+        assert_eq!((issue.pointer.as_str(), issue.kind, issue.message.as_str()), ("/n", IssueKind::NotInEnum, "invalid input"));
+        let whole = issue_from_value(&json!({"kind": "something_new"}));
+        assert_eq!((whole.parameter.as_str(), whole.pointer.as_str(), whole.kind), ("", "", IssueKind::WrongType));
+    }
+
+    #[test]
     fn the_idempotency_key_travels_and_events_name_the_invocation() {
         let clock = FakeClock::default();
         let done = HttpResponse::json(200, &json!({"invocationId": "dai_1", "actionId": "a", "invokeId": "up-1", "status": "completed",
