@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Number, Value};
 
 use super::definition::{ActionDefinition, OutputParameter, ParamType};
-use super::error::{parameter_pointer, pointer_segment, DataActionsError, IssueKind, ValidationIssue};
+use super::error::{pointer_segment, DataActionsError, IssueKind, ValidationIssue};
 use super::schema::{Items, JsonType, Node, Rules, Schema, SchemaError};
 
 /// The schema `definition`'s inputs are checked against: its `inputSchema`, else its `inputs`.
@@ -126,6 +126,60 @@ fn coerce_by(node: &Node, value: Value) -> Value {
     }
 }
 
+/// Where a value is in the inputs; made into a JSON pointer only when an issue names it.
+#[derive(Debug, Clone, Copy)]
+enum Place<'a> {
+    /// The inputs as a whole.
+    Root,
+    /// A member of an object.
+    Member(&'a Place<'a>, &'a str),
+    /// An element of an array.
+    Element(&'a Place<'a>, usize),
+}
+
+impl Place<'_> {
+    fn write_pointer(&self, out: &mut String) {
+        match self {
+            Place::Root => {}
+            Place::Member(parent, name) => {
+                parent.write_pointer(out);
+                out.push('/');
+                out.push_str(&pointer_segment(name));
+            }
+            Place::Element(parent, index) => {
+                parent.write_pointer(out);
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+        }
+    }
+
+    fn pointer(&self) -> String {
+        let mut pointer = String::new();
+        self.write_pointer(&mut pointer);
+        pointer
+    }
+
+    /// The top-level parameter this place is in ("" for the root).
+    fn parameter(&self) -> &str {
+        match self {
+            Place::Root => "",
+            Place::Member(Place::Root, name) => name,
+            Place::Member(parent, _) | Place::Element(parent, _) => parent.parameter(),
+        }
+    }
+
+    /// How messages name it: a top-level parameter by its name (as this client always did),
+    /// anything deeper by its JSON pointer.
+    fn label(&self) -> String {
+        match self {
+            Place::Root => "inputs".into(),
+            Place::Member(Place::Root, name) => (*name).to_string(),
+            _ => self.pointer(),
+        }
+    }
+}
+
 /// The walk over the inputs, collecting every issue.
 struct Walk<'a> {
     action_id: &'a str,
@@ -133,10 +187,10 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn issue(&mut self, parameter: &str, pointer: &str, kind: IssueKind, expected: Option<&str>, message: String) {
+    fn issue(&mut self, at: &Place<'_>, kind: IssueKind, expected: Option<&str>, message: String) {
         self.issues.push(ValidationIssue {
-            parameter: parameter.to_string(),
-            pointer: pointer.to_string(),
+            parameter: at.parameter().to_string(),
+            pointer: at.pointer(),
             kind,
             expected: expected.map(str::to_string),
             message,
@@ -149,18 +203,18 @@ impl Walk<'_> {
             Node::Any => return given.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect(),
             Node::Never => {
                 let message = format!("action `{}` takes no inputs (its input schema is `false`)", self.action_id);
-                self.issue("", "", IssueKind::WrongType, None, message);
+                self.issue(&Place::Root, IssueKind::WrongType, None, message);
                 return Map::new();
             }
             Node::Rules(rules) => rules,
         };
         if !rules.types.is_empty() && !rules.types.contains(&JsonType::Object) {
             let message = format!("inputs must be {}, got an object", phrase(&rules.types));
-            self.issue("", "", IssueKind::WrongType, rules.expected.as_deref(), message);
+            self.issue(&Place::Root, IssueKind::WrongType, rules.expected.as_deref(), message);
             return Map::new();
         }
         if rules.allowed.is_some() {
-            self.constraints(rules, &Value::Object(given.clone()), "", "");
+            self.constraints(rules, &Value::Object(given.clone()), &Place::Root);
         }
         for required in &rules.required {
             let allows_null = rules.property(&required.name).is_some_and(Node::allows_null);
@@ -170,23 +224,23 @@ impl Walk<'_> {
                     Some(expected) => format!("`{}` is required ({expected})", required.name),
                     None => format!("`{}` is required", required.name),
                 };
-                let pointer = parameter_pointer(&required.name);
-                self.issue(&required.name, &pointer, IssueKind::MissingRequired, required.expected.as_deref(), message);
+                let at = Place::Member(&Place::Root, &required.name);
+                self.issue(&at, IssueKind::MissingRequired, required.expected.as_deref(), message);
             }
         }
         let mut coerced = Map::new();
         for (name, value) in given {
             let node = rules.property(name).unwrap_or(&rules.additional);
-            let pointer = parameter_pointer(name);
+            let at = Place::Member(&Place::Root, name);
             if matches!(node, Node::Never) {
                 let message = format!("`{name}` is not a parameter of action `{}`", self.action_id);
-                self.issue(name, &pointer, IssueKind::UnknownParameter, None, message);
+                self.issue(&at, IssueKind::UnknownParameter, None, message);
                 continue;
             }
             if value.is_null() && !node.allows_null() {
                 continue;
             }
-            if let Some(converted) = self.value(node, value, name, &pointer) {
+            if let Some(converted) = self.value(node, value, &at) {
                 coerced.insert(name.clone(), converted);
             }
         }
@@ -194,12 +248,12 @@ impl Walk<'_> {
     }
 
     /// One value against one node: the coerced value, or `None` when an issue was recorded.
-    fn value(&mut self, node: &Node, value: &Value, parameter: &str, pointer: &str) -> Option<Value> {
+    fn value(&mut self, node: &Node, value: &Value, at: &Place<'_>) -> Option<Value> {
         let rules = match node {
             Node::Any => return Some(value.clone()),
             Node::Never => {
-                let message = format!("`{}` is not allowed by the input schema", label(parameter, pointer));
-                self.issue(parameter, pointer, IssueKind::WrongType, None, message);
+                let message = format!("`{}` is not allowed by the input schema", at.label());
+                self.issue(at, IssueKind::WrongType, None, message);
                 return None;
             }
             Node::Rules(rules) => rules,
@@ -210,55 +264,55 @@ impl Walk<'_> {
             match coerce_to_types(value, &rules.types) {
                 Some(coerced) => coerced,
                 None => {
-                    let message = format!("`{}` must be {}, got {}", label(parameter, pointer), phrase(&rules.types), describe(value));
-                    self.issue(parameter, pointer, IssueKind::WrongType, rules.expected.as_deref(), message);
+                    let message = format!("`{}` must be {}, got {}", at.label(), phrase(&rules.types), describe(value));
+                    self.issue(at, IssueKind::WrongType, rules.expected.as_deref(), message);
                     return None;
                 }
             }
         };
         let before = self.issues.len();
-        self.constraints(rules, &coerced, parameter, pointer);
+        self.constraints(rules, &coerced, at);
         let coerced = match coerced {
-            Value::Object(members) => Value::Object(self.members(rules, &members, parameter, pointer)),
-            Value::Array(elements) => Value::Array(self.elements(rules, &elements, parameter, pointer)),
+            Value::Object(members) => Value::Object(self.members(rules, &members, at)),
+            Value::Array(elements) => Value::Array(self.elements(rules, &elements, at)),
             other => other,
         };
         (self.issues.len() == before).then_some(coerced)
     }
 
     /// The members of an object below the top level (`null` is a value there).
-    fn members(&mut self, rules: &Rules, members: &Map<String, Value>, parameter: &str, pointer: &str) -> Map<String, Value> {
+    fn members(&mut self, rules: &Rules, members: &Map<String, Value>, at: &Place<'_>) -> Map<String, Value> {
         for required in &rules.required {
             if !members.contains_key(&required.name) {
-                let at = format!("{pointer}/{}", pointer_segment(&required.name));
+                let place = Place::Member(at, &required.name);
                 let message = match &required.expected {
-                    Some(expected) => format!("`{at}` is required ({expected})"),
-                    None => format!("`{at}` is required"),
+                    Some(expected) => format!("`{}` is required ({expected})", place.label()),
+                    None => format!("`{}` is required", place.label()),
                 };
-                self.issue(parameter, &at, IssueKind::MissingRequired, required.expected.as_deref(), message);
+                self.issue(&place, IssueKind::MissingRequired, required.expected.as_deref(), message);
             }
         }
         let mut coerced = Map::new();
         for (name, value) in members {
             let node = rules.property(name).unwrap_or(&rules.additional);
-            let at = format!("{pointer}/{}", pointer_segment(name));
+            let place = Place::Member(at, name);
             if matches!(node, Node::Never) {
-                let message = format!("`{at}` is not a property the input schema allows");
-                self.issue(parameter, &at, IssueKind::UnknownParameter, None, message);
+                let message = format!("`{}` is not a property the input schema allows", place.label());
+                self.issue(&place, IssueKind::UnknownParameter, None, message);
                 continue;
             }
-            if let Some(converted) = self.value(node, value, parameter, &at) {
+            if let Some(converted) = self.value(node, value, &place) {
                 coerced.insert(name.clone(), converted);
             }
         }
         coerced
     }
 
-    fn elements(&mut self, rules: &Rules, elements: &[Value], parameter: &str, pointer: &str) -> Vec<Value> {
+    fn elements(&mut self, rules: &Rules, elements: &[Value], at: &Place<'_>) -> Vec<Value> {
         let mut coerced = Vec::with_capacity(elements.len());
         for (index, element) in elements.iter().enumerate() {
             let converted = match item_node(&rules.items, index) {
-                Some(node) => self.value(node, element, parameter, &format!("{pointer}/{index}")),
+                Some(node) => self.value(node, element, &Place::Element(at, index)),
                 None => Some(element.clone()),
             };
             coerced.extend(converted);
@@ -267,39 +321,38 @@ impl Walk<'_> {
     }
 
     /// `enum`, `minimum`/`maximum` and `minLength`/`maxLength` on a value of the right type.
-    fn constraints(&mut self, rules: &Rules, value: &Value, parameter: &str, pointer: &str) {
+    fn constraints(&mut self, rules: &Rules, value: &Value, at: &Place<'_>) {
         let expected = rules.expected.as_deref();
-        let at = || label(parameter, pointer);
         if let Some(allowed) = &rules.allowed {
             if !allowed.iter().any(|a| same_value(a, value)) {
-                let message = format!("`{}` must be one of {}, got {}", at(), list_values(allowed), describe(value));
-                self.issue(parameter, pointer, IssueKind::NotInEnum, expected, message);
+                let message = format!("`{}` must be one of {}, got {}", at.label(), list_values(allowed), describe(value));
+                self.issue(at, IssueKind::NotInEnum, expected, message);
             }
         }
         match value {
             Value::Number(n) => {
                 if let Some(minimum) = &rules.minimum {
                     if compare(n, minimum) == Some(Ordering::Less) {
-                        let message = format!("`{}` must be at least {minimum}, got number {n}", at());
-                        self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                        let message = format!("`{}` must be at least {minimum}, got number {n}", at.label());
+                        self.issue(at, IssueKind::OutOfRange, expected, message);
                     }
                 }
                 if let Some(maximum) = &rules.maximum {
                     if compare(n, maximum) == Some(Ordering::Greater) {
-                        let message = format!("`{}` must be at most {maximum}, got number {n}", at());
-                        self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                        let message = format!("`{}` must be at most {maximum}, got number {n}", at.label());
+                        self.issue(at, IssueKind::OutOfRange, expected, message);
                     }
                 }
             }
             Value::String(text) => {
                 let length = || text.chars().count() as u64;
                 if let Some(min) = rules.min_length.filter(|min| length() < *min) {
-                    let message = format!("`{}` must be at least {min} character(s) long, got {}", at(), length());
-                    self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                    let message = format!("`{}` must be at least {min} character(s) long, got {}", at.label(), length());
+                    self.issue(at, IssueKind::OutOfRange, expected, message);
                 }
                 if let Some(max) = rules.max_length.filter(|max| length() > *max) {
-                    let message = format!("`{}` must be at most {max} character(s) long, got {}", at(), length());
-                    self.issue(parameter, pointer, IssueKind::OutOfRange, expected, message);
+                    let message = format!("`{}` must be at most {max} character(s) long, got {}", at.label(), length());
+                    self.issue(at, IssueKind::OutOfRange, expected, message);
                 }
             }
             _ => {}
@@ -312,18 +365,6 @@ fn item_node(items: &Items, index: usize) -> Option<&Node> {
         Items::Any => None,
         Items::Each(node) => Some(node),
         Items::Positional(nodes) => nodes.get(index),
-    }
-}
-
-/// How messages name a place: a top-level parameter by its name (as this client always did),
-/// anything deeper by its JSON pointer.
-fn label(parameter: &str, pointer: &str) -> String {
-    if pointer.is_empty() {
-        "inputs".into()
-    } else if pointer.strip_prefix('/') == Some(&pointer_segment(parameter)) {
-        parameter.to_string()
-    } else {
-        pointer.to_string()
     }
 }
 
@@ -648,6 +689,7 @@ mod tests {
 #[cfg(test)]
 mod schema_tests {
     use super::*;
+    use crate::core::error::parameter_pointer;
     use proptest::prelude::*;
     use serde_json::json;
 
