@@ -213,9 +213,6 @@ impl Walk<'_> {
             self.issue(&Place::Root, IssueKind::WrongType, rules.expected.as_deref(), message);
             return Map::new();
         }
-        if rules.allowed.is_some() {
-            self.constraints(rules, &Value::Object(given.clone()), &Place::Root);
-        }
         for required in &rules.required {
             let allows_null = rules.property(&required.name).is_some_and(Node::allows_null);
             let present = given.get(&required.name).is_some_and(|v| !v.is_null() || allows_null);
@@ -244,6 +241,15 @@ impl Walk<'_> {
                 coerced.insert(name.clone(), converted);
             }
         }
+        // `enum` on the inputs as they will be sent (nulls dropped, values converted).
+        if rules.allowed.is_some() && self.issues.is_empty() {
+            let sent = Value::Object(coerced);
+            self.constraints(rules, &sent, &Place::Root);
+            return match sent {
+                Value::Object(coerced) => coerced,
+                _ => Map::new(),
+            };
+        }
         coerced
     }
 
@@ -271,12 +277,15 @@ impl Walk<'_> {
             }
         };
         let before = self.issues.len();
-        self.constraints(rules, &coerced, at);
         let coerced = match coerced {
             Value::Object(members) => Value::Object(self.members(rules, &members, at)),
             Value::Array(elements) => Value::Array(self.elements(rules, &elements, at)),
             other => other,
         };
+        // The constraints hold for the value as converted, members and elements included.
+        if self.issues.len() == before {
+            self.constraints(rules, &coerced, at);
+        }
         (self.issues.len() == before).then_some(coerced)
     }
 
@@ -842,6 +851,18 @@ mod schema_tests {
         let many = with_schema(json!({"properties": {"d": {"enum": (0..12).collect::<Vec<_>>()}}}));
         let err = validate_inputs(&many, &json!({"d": 99})).unwrap_err();
         assert_eq!(err.issues()[0].message, "`d` must be one of 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... (12 in all), got number 99");
+    }
+
+    #[test]
+    fn enum_holds_for_what_is_sent_not_for_what_was_given() {
+        // Found by the validate_schema fuzz target: a null member is dropped before sending, so an
+        // `enum` met by the given inputs was not met by the sent ones (and re-validation failed).
+        let definition = with_schema(json!({"enum": [{"a/b": null}]}));
+        let err = validate_inputs(&definition, &json!({"a/b": null})).unwrap_err();
+        assert_eq!(err.issues()[0].message, "`inputs` must be one of {\"a/b\":null}, got an object");
+        let nested = with_schema(json!({"properties": {"o": {"properties": {"n": {"type": "integer"}}, "enum": [{"n": 1}]}}}));
+        let out = validate_inputs(&nested, &json!({"o": {"n": "1"}})).unwrap();
+        assert_eq!(Value::Object(out), json!({"o": {"n": 1}}), "the enum is checked after the members are converted");
     }
 
     #[test]
