@@ -14,11 +14,17 @@ use support::native::{SystemClock, UreqTransport};
 
 /// Starts an emulator on its own runtime thread; it lives as long as the test process.
 fn emulator() -> String {
+    emulator_with(cxone_emulator::Profile::default())
+}
+
+/// Starts an emulator playing `profile` on its own runtime thread.
+#[allow(dead_code)]
+fn emulator_with(profile: cxone_emulator::Profile) -> String {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         runtime.block_on(async move {
-            let config = cxone_emulator::Config { port: 0, ..cxone_emulator::Config::default() };
+            let config = cxone_emulator::Config { port: 0, profile, ..cxone_emulator::Config::default() };
             let server = cxone_emulator::start(config).await.expect("emulator starts");
             tx.send(server.url().to_string()).expect("send url");
             std::future::pending::<()>().await;

@@ -7,12 +7,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use serde::Serialize;
 
 use crate::errors::{json_response, ApiError};
 use crate::faults;
+use crate::oauth_form;
 use crate::state::{AppState, Scopes, SCOPE_EXECUTE, SCOPE_READ};
 use crate::stats::Route;
 
@@ -92,61 +91,24 @@ struct TokenRequest {
 }
 
 fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request(
-            "Content-Type must be application/x-www-form-urlencoded",
-        ));
-    }
-    if std::str::from_utf8(body).is_err() {
-        return Err(OAuthError::invalid_request("the body is not valid UTF-8"));
-    }
-    let mut request = TokenRequest::default();
-    for (key, value) in form_urlencoded::parse(body) {
-        let slot = match key.as_ref() {
-            "grant_type" => &mut request.grant_type,
-            "client_id" => &mut request.client_id,
-            "client_secret" => &mut request.client_secret,
-            "scope" => &mut request.scope,
-            // RFC 6749 §3.2: unrecognised parameters are ignored.
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter {key} is repeated"
-            )));
-        }
-        *slot = Some(value.into_owned());
-    }
-    Ok(request)
+    let mut fields = oauth_form::fields(
+        headers,
+        body,
+        &["grant_type", "client_id", "client_secret", "scope"],
+    )
+    .map_err(|problem| OAuthError::invalid_request(problem.to_string()))?;
+    Ok(TokenRequest {
+        grant_type: fields.remove("grant_type"),
+        client_id: fields.remove("client_id"),
+        client_secret: fields.remove("client_secret"),
+        scope: fields.remove("scope"),
+    })
 }
 
 /// Client credentials from an `Authorization: Basic` header, if one is present.
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let bad = || OAuthError::invalid_client("malformed Basic Authorization header", true);
-    let text = value.to_str().map_err(|_| bad())?;
-    let (scheme, encoded) = text.trim().split_once(' ').ok_or_else(bad)?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(bad());
-    }
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-    let unescape = |s: &str| -> String {
-        form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Ok(Some((unescape(id), unescape(secret))))
+    oauth_form::basic(headers)
+        .map_err(|()| OAuthError::invalid_client("malformed Basic Authorization header", true))
 }
 
 /// Granted = requested ∩ {read, execute}; nothing requested grants both.
@@ -259,28 +221,34 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
     )
 }
 
-/// The scopes of the request's bearer token, or the 401 to answer.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Scopes, ApiError> {
+/// The bearer token of a request, or why there is none usable (the message of the 401).
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, &'static str> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = match (values.next(), values.next()) {
-        (None, _) => return Err(unauthorized("missing bearer token")),
-        (Some(_), Some(_)) => return Err(unauthorized("more than one Authorization header")),
+        (None, _) => return Err("missing bearer token"),
+        (Some(_), Some(_)) => return Err("more than one Authorization header"),
         (Some(value), None) => value,
     };
     let text = value
         .to_str()
-        .map_err(|_| unauthorized("malformed Authorization header"))?;
+        .map_err(|_| "malformed Authorization header")?;
     let (scheme, token) = text
         .trim()
         .split_once(' ')
-        .ok_or_else(|| unauthorized("malformed Authorization header"))?;
+        .ok_or("malformed Authorization header")?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(unauthorized("the Authorization scheme must be Bearer"));
+        return Err("the Authorization scheme must be Bearer");
     }
     let token = token.trim();
     if token.is_empty() {
-        return Err(unauthorized("missing bearer token"));
+        return Err("missing bearer token");
     }
+    Ok(token)
+}
+
+/// The scopes of the request's bearer token, or the 401 to answer.
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Scopes, ApiError> {
+    let token = bearer_token(headers).map_err(unauthorized)?;
     state
         .check_token(token)
         .map_err(|problem| unauthorized(problem.to_string()))

@@ -15,6 +15,10 @@ use crate::errors::ErrorItem;
 /// Longest run an action may be scripted for (and the cap on `export-report`'s `durationMs`).
 pub const MAX_DURATION_MS: u64 = 60_000;
 
+/// genesys-cloud: the execute timeout of an action that sets none, and the largest one
+/// (`ActionConfig.timeoutSeconds` is 1-60).
+pub const MAX_TIMEOUT_SECONDS: u64 = 60;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -220,6 +224,8 @@ pub struct Action {
     pub rate_limited: bool,
     pub script: Script,
     pub version: u64,
+    /// genesys-cloud: `config.timeoutSeconds` (1-60); an execute that runs longer fails.
+    pub timeout_seconds: u64,
     etag: HeaderValue,
     definition_body: Bytes,
 }
@@ -266,6 +272,8 @@ pub struct ActionSpec {
     pub rate_limited: bool,
     pub script: Script,
     pub version: u64,
+    /// genesys-cloud: the execute timeout (default 60 s).
+    pub timeout_seconds: Option<u64>,
 }
 
 impl Action {
@@ -352,6 +360,13 @@ impl Action {
                 }
             }
         }
+        let timeout_seconds = spec.timeout_seconds.unwrap_or(MAX_TIMEOUT_SECONDS);
+        if !(1..=MAX_TIMEOUT_SECONDS).contains(&timeout_seconds) {
+            return Err(invalid(
+                id,
+                format!("timeoutSeconds must be from 1 to {MAX_TIMEOUT_SECONDS}"),
+            ));
+        }
         let etag = HeaderValue::from_str(&format!("\"v{}-{}\"", spec.version, spec.id))
             .map_err(|_| invalid(id, "id cannot be used in an ETag"))?;
         let definition = Definition {
@@ -374,6 +389,7 @@ impl Action {
             rate_limited: spec.rate_limited,
             script: spec.script,
             version: spec.version,
+            timeout_seconds,
             etag,
             definition_body,
         })
@@ -515,6 +531,7 @@ fn spec(id: &str, name: &str, description: &str, mode: Mode, script: Script) -> 
         rate_limited: false,
         script,
         version: 1,
+        timeout_seconds: None,
     }
 }
 
@@ -577,6 +594,7 @@ fn builtin_specs() -> Vec<ActionSpec> {
         input("durationMs", Integer, false),
     ];
     s.outputs = report_outputs();
+    s.timeout_seconds = Some(2);
     specs.push(s);
 
     let mut s = spec(
@@ -630,6 +648,7 @@ fn builtin_specs() -> Vec<ActionSpec> {
     );
     s.inputs = vec![input("reportName", String, false)];
     s.outputs = report_outputs();
+    s.timeout_seconds = Some(1);
     specs.push(s);
 
     let mut s = spec(
@@ -678,6 +697,8 @@ struct FileAction {
     #[serde(default)]
     rate_limited: bool,
     version: Option<u64>,
+    /// genesys-cloud: the execute timeout, 1-60 s.
+    timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -745,6 +766,7 @@ impl FileAction {
                 errors,
             },
             version: self.version.unwrap_or(1),
+            timeout_seconds: self.timeout_seconds,
         })
     }
 }
@@ -950,7 +972,8 @@ mod tests {
 
     #[test]
     fn an_advertised_mode_is_what_the_definition_shows() {
-        let file = r#"[{"id":"liar","mode":"async","advertisedMode":"sync","script":{"durationMs":100}}]"#;
+        let file =
+            r#"[{"id":"liar","mode":"async","advertisedMode":"sync","script":{"durationMs":100}}]"#;
         let catalogue = match Catalogue::builtin().extend_from_json(file) {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
@@ -996,6 +1019,18 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_default_to_sixty_seconds() {
+        let catalogue = Catalogue::builtin()
+            .extend_from_json(r#"[{"id":"quick","mode":"sync","timeoutSeconds":5}]"#)
+            .expect("valid");
+        let timeout = |id: &str| catalogue.get(id).map(|a| a.timeout_seconds);
+        assert_eq!(timeout("quick"), Some(5));
+        assert_eq!(timeout("lookup-customer"), Some(MAX_TIMEOUT_SECONDS));
+        assert_eq!(timeout("never-finishes"), Some(1));
+        assert_eq!(timeout("export-report"), Some(2));
+    }
+
+    #[test]
     fn catalogue_file_errors_are_reported() {
         let bad = [
             r#"{"id":"x"}"#,
@@ -1005,6 +1040,8 @@ mod tests {
             r#"[{"id":"x","mode":"sync","outputs":[{"name":"n","type":"integer"}],"script":{"outputs":{"n":"1"}}}]"#,
             r#"[{"id":"x","mode":"sync","colour":"red"}]"#,
             r#"[{"id":"x","mode":"sync","script":{"mode":"async"}}]"#,
+            r#"[{"id":"x","mode":"sync","timeoutSeconds":0}]"#,
+            r#"[{"id":"x","mode":"sync","timeoutSeconds":61}]"#,
         ];
         for text in bad {
             assert!(

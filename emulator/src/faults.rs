@@ -92,36 +92,38 @@ pub fn callback_faults(state: &AppState, knobs: &Knobs) -> CallbackFaults {
     }
 }
 
-/// Decides whether this `/api` request gets an injected fault, counting it. The RNG is only
-/// drawn from while a rate is set, so a seeded sequence is not disturbed by other traffic.
-pub fn inject(state: &AppState, knobs: &Knobs) -> Option<ApiError> {
+/// Decides whether this `/api` request gets a fault, counting it. The RNG is only drawn from
+/// while a rate is set, so a seeded sequence is not disturbed by other traffic.
+pub fn draw(state: &AppState, knobs: &Knobs) -> Option<Fault> {
     if knobs.rate_429 <= 0.0 && knobs.rate_503 <= 0.0 {
         return None;
     }
-    match select(knobs, state.fault_draw())? {
-        Fault::TooManyRequests => {
-            state.stats.fault_429();
-            Some(
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "RATE_LIMITED",
-                    "too many requests, retry later",
-                )
-                .with_header(
-                    header::RETRY_AFTER,
-                    HeaderValue::from(knobs.retry_after_secs),
-                ),
-            )
-        }
-        Fault::Unavailable => {
-            state.stats.fault_503();
-            Some(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                "the service is temporarily unavailable",
-            ))
-        }
+    let fault = select(knobs, state.fault_draw())?;
+    match fault {
+        Fault::TooManyRequests => state.stats.fault_429(),
+        Fault::Unavailable => state.stats.fault_503(),
     }
+    Some(fault)
+}
+
+/// [`draw`], answered in the seed's error shape.
+pub fn inject(state: &AppState, knobs: &Knobs) -> Option<ApiError> {
+    Some(match draw(state, knobs)? {
+        Fault::TooManyRequests => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many requests, retry later",
+        )
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(knobs.retry_after_secs),
+        ),
+        Fault::Unavailable => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "the service is temporarily unavailable",
+        ),
+    })
 }
 
 /// The 429 of the `number`-th (1-based) throttled invoke of a `rate-limited` action: odd ones

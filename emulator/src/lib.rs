@@ -15,11 +15,15 @@ pub mod callbacks;
 pub mod catalogue;
 pub mod clock;
 pub mod control;
+pub mod cxone_signin;
 pub mod errors;
 pub mod faults;
+pub mod genesys;
 pub mod invocations;
 pub mod knobs;
 pub mod listing;
+pub mod oauth_form;
+pub mod profile;
 pub mod routes;
 pub mod state;
 pub mod stats;
@@ -42,12 +46,22 @@ use tokio::task::JoinHandle;
 pub use callbacks::SigningError;
 pub use catalogue::{Catalogue, CatalogueError};
 pub use knobs::Knobs;
+pub use profile::{Profile, UnknownProfile};
 
 use errors::ApiError;
 use state::{AppState, Settings};
 
 /// The port used when none is given.
 pub const DEFAULT_PORT: u16 = 9797;
+
+/// cxone: the access key id accepted when none is given.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "demo-access-key-id";
+/// cxone: the access key secret accepted when none is given.
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "demo-access-key-secret";
+/// cxone: the tenant id when none is given.
+pub const DEFAULT_TENANT_ID: &str = "11eb0a4c-6b5c-4d3e-9f21-0242ac110002";
+/// cxone: refresh tokens live a day unless told otherwise.
+pub const DEFAULT_REFRESH_TOKEN_LIFETIME_SECS: u64 = 86_400;
 
 /// How long `shutdown` waits for in-flight requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -58,8 +72,21 @@ pub struct Config {
     pub host: IpAddr,
     /// 0 picks a free port.
     pub port: u16,
+    /// Which upstream to play (default: the seed's contract, byte for byte).
+    pub profile: Profile,
     pub client_id: String,
     pub client_secret: String,
+    /// cxone: the access key id accepted as the password grant's `username`.
+    pub access_key_id: String,
+    /// cxone: the access key secret accepted as the password grant's `password`.
+    pub access_key_secret: String,
+    /// cxone: the tenant the sign-in is for (the id_token's `tenantId` claim).
+    pub tenant_id: String,
+    /// cxone: the `api_endpoint` that `cxone-configuration` names (default: the emulator's own
+    /// origin).
+    pub api_base: Option<String>,
+    /// cxone: lifetime of issued refresh tokens.
+    pub refresh_token_lifetime_secs: u64,
     /// Signs callbacks (Standard Webhooks) when set; `whsec_<base64>` or raw text.
     pub callback_signing_secret: Option<String>,
     pub catalogue: Catalogue,
@@ -74,8 +101,14 @@ impl Default for Config {
         Self {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: DEFAULT_PORT,
+            profile: Profile::CxoneSeed,
             client_id: "demo-client".to_owned(),
             client_secret: "demo-secret".to_owned(),
+            access_key_id: DEFAULT_ACCESS_KEY_ID.to_owned(),
+            access_key_secret: DEFAULT_ACCESS_KEY_SECRET.to_owned(),
+            tenant_id: DEFAULT_TENANT_ID.to_owned(),
+            api_base: None,
+            refresh_token_lifetime_secs: DEFAULT_REFRESH_TOKEN_LIFETIME_SECS,
             callback_signing_secret: None,
             catalogue: Catalogue::builtin(),
             knobs: Knobs::default(),
@@ -95,7 +128,12 @@ pub enum StartError {
     Signing(#[from] SigningError),
     #[error("invalid knobs: {0}")]
     Knobs(String),
+    #[error("refresh token lifetime must be at most {MAX_REFRESH_TOKEN_LIFETIME_SECS} s")]
+    RefreshTokenLifetime,
 }
+
+/// cxone: the longest refresh-token lifetime (one year).
+pub const MAX_REFRESH_TOKEN_LIFETIME_SECS: u64 = 31_536_000;
 
 /// A running emulator. Dropping it asks the server to stop; [`RunningServer::shutdown`]
 /// also waits for it.
@@ -141,10 +179,9 @@ impl Drop for RunningServer {
     }
 }
 
-/// The router of the emulator over a state.
-pub fn app(state: Arc<AppState>) -> Router {
+/// The seed's data-action routes (the cxone-seed and cxone profiles share them).
+fn data_action_routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/oauth2/token", post(auth::token))
         .route("/api/v2/data-actions", get(listing::list))
         .route("/api/v2/data-actions/{id}", get(routes::definition))
         .route("/api/v2/data-actions/{id}/invoke", post(routes::invoke))
@@ -152,6 +189,11 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/api/v2/data-actions/{id}/invoke/{invoke_id}",
             get(routes::poll).delete(routes::cancel),
         )
+}
+
+/// The control API and `/healthz`, the same for every profile.
+fn control_routes() -> Router<Arc<AppState>> {
+    Router::new()
         .route(
             "/_emulator/config",
             get(control::get_config).post(control::post_config),
@@ -166,7 +208,21 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/_emulator/catalogue", get(control::catalogue))
         .route("/healthz", get(control::healthz))
-        .fallback(routes::fallback)
+}
+
+/// The router of the emulator over a state: the routes of its profile and the control API.
+pub fn app(state: Arc<AppState>) -> Router {
+    let upstream = match state.settings.profile {
+        Profile::CxoneSeed => data_action_routes()
+            .route("/oauth2/token", post(auth::token))
+            .fallback(routes::fallback),
+        Profile::Cxone => data_action_routes()
+            .merge(cxone_signin::routes())
+            .fallback(routes::fallback),
+        Profile::GenesysCloud => genesys::routes().fallback(genesys::fallback),
+    };
+    upstream
+        .merge(control_routes())
         .layer(middleware::from_fn_with_state(Arc::clone(&state), finish))
         .with_state(state)
 }
@@ -184,12 +240,21 @@ async fn finish(State(state): State<Arc<AppState>>, request: Request, next: Next
     let mut response = next.run(request).await;
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         let allow = response.headers().get(header::ALLOW).cloned();
-        response = ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "method not allowed",
-        )
-        .into_response();
+        response = if state.settings.profile == Profile::GenesysCloud {
+            genesys::errors::ErrorBody::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method.not.allowed",
+                "HTTP method not allowed for this resource",
+            )
+            .into_response()
+        } else {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "method not allowed",
+            )
+            .into_response()
+        };
         if let Some(allow) = allow {
             response.headers_mut().insert(header::ALLOW, allow);
         }
@@ -215,19 +280,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 .join("; "),
         )
     })?;
+    if config.refresh_token_lifetime_secs > MAX_REFRESH_TOKEN_LIFETIME_SECS {
+        return Err(StartError::RefreshTokenLifetime);
+    }
     let signing_key = config
         .callback_signing_secret
         .as_deref()
         .map(callbacks::signing_key)
         .transpose()?;
-    let settings = Settings {
-        client_id: config.client_id,
-        client_secret: config.client_secret,
-        signing_key,
-        initial_knobs: config.knobs,
-        verbose: config.verbose,
-    };
-    let state = Arc::new(AppState::new(settings, config.catalogue));
     let wanted = SocketAddr::new(config.host, config.port);
     let listener = TcpListener::bind(wanted)
         .await
@@ -239,6 +299,35 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr: wanted,
         source,
     })?;
+    let url = format!("http://{addr}");
+    // The issuer and API base a client reaches: loopback when listening on every address.
+    let origin = if addr.ip().is_unspecified() {
+        let loopback = match addr.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        };
+        format!("http://{}", SocketAddr::new(loopback, addr.port()))
+    } else {
+        url.clone()
+    };
+    let settings = Settings {
+        profile: config.profile,
+        client_id: config.client_id,
+        client_secret: config.client_secret,
+        access_key_id: config.access_key_id,
+        access_key_secret: config.access_key_secret,
+        tenant_id: config.tenant_id,
+        api_base: config
+            .api_base
+            .map(|base| base.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| origin.clone()),
+        refresh_token_lifetime_secs: config.refresh_token_lifetime_secs,
+        origin,
+        signing_key,
+        initial_knobs: config.knobs,
+        verbose: config.verbose,
+    };
+    let state = Arc::new(AppState::new(settings, config.catalogue));
     let listener = listener.tap_io(|tcp| {
         // Best effort: a socket that refuses TCP_NODELAY still works.
         let _ = tcp.set_nodelay(true);
@@ -254,7 +343,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     });
     Ok(RunningServer {
         addr,
-        url: format!("http://{addr}"),
+        url,
         stop: Some(stop),
         task: Some(task),
     })

@@ -92,7 +92,9 @@ pub fn page<'a>(catalogue: &'a Catalogue, query: &ListQuery) -> Result<Page<'a>,
     let start = match query.page_token.as_deref() {
         None => 0,
         Some(token) => ids.iter().position(|id| *id == token).ok_or_else(|| {
-            ApiError::bad_request("pageToken is not one this server issued (start again without it)")
+            ApiError::bad_request(
+                "pageToken is not one this server issued (start again without it)",
+            )
         })?,
     };
     let end = start.saturating_add(query.page_size).min(ids.len());
@@ -122,7 +124,11 @@ pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
     }
 }
 
-async fn list_inner(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn list_inner(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let scopes = crate::routes::gate(state, Route::List, None, headers).await?;
     if !scopes.read {
         return Err(ApiError::missing_scope(SCOPE_READ));

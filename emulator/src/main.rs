@@ -18,10 +18,21 @@ USAGE:
     cxone-emulator [OPTIONS]
 
 OPTIONS:
+    --profile NAME               upstream to play: cxone-seed, genesys-cloud or cxone
+                                 [default: cxone-seed]
     --port N                     port to listen on, 0 picks a free one [default: 9797]
     --host ADDR                  address to listen on [default: 127.0.0.1]
     --client-id ID               OAuth client id [default: demo-client]
     --client-secret SECRET       OAuth client secret [default: demo-secret]
+    --access-key-id ID           cxone: access key id (password grant username)
+                                 [default: demo-access-key-id]
+    --access-key-secret SECRET   cxone: access key secret (password grant password)
+                                 [default: demo-access-key-secret]
+    --tenant-id ID               cxone: tenant id (id_token claim tenantId)
+                                 [default: 11eb0a4c-6b5c-4d3e-9f21-0242ac110002]
+    --api-base URL               cxone: api_endpoint of cxone-configuration [default: own origin]
+    --refresh-token-lifetime-secs N
+                                 cxone: lifetime of refresh tokens [default: 86400]
     --token-lifetime-secs N      lifetime of issued tokens [default: 3600]
     --callback-signing-secret S  sign callbacks (Standard Webhooks); whsec_<base64> or raw text
     --catalogue FILE.json        extra or replacement data actions
@@ -89,6 +100,32 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                 config.host = v
                     .parse::<IpAddr>()
                     .map_err(|_| format!("--host: {v:?} is not an IP address"))?;
+            }
+            "--profile" => {
+                let v = value()?;
+                config.profile = v.parse().map_err(|e| format!("--profile: {e}"))?;
+            }
+            "--access-key-id" => config.access_key_id = value()?,
+            "--access-key-secret" => config.access_key_secret = value()?,
+            "--tenant-id" => config.tenant_id = value()?,
+            "--api-base" => {
+                let v = value()?;
+                if !(v.starts_with("http://") || v.starts_with("https://")) {
+                    return Err(format!(
+                        "--api-base: {v:?} is not an http:// or https:// URL"
+                    ));
+                }
+                config.api_base = Some(v);
+            }
+            "--refresh-token-lifetime-secs" => {
+                let secs: u64 = number(&flag, &value()?)?;
+                if secs > cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS {
+                    return Err(format!(
+                        "--refresh-token-lifetime-secs: at most {}",
+                        cxone_emulator::MAX_REFRESH_TOKEN_LIFETIME_SECS
+                    ));
+                }
+                config.refresh_token_lifetime_secs = secs;
             }
             "--client-id" => config.client_id = value()?,
             "--client-secret" => config.client_secret = value()?,
@@ -161,6 +198,9 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Watch the signals before announcing the URL: a SIGTERM sent right after the line must
+    // stop the server cleanly, not kill it.
+    let stop = stop_signal();
     {
         let mut out = std::io::stdout().lock();
         // A closed stdout must not stop the server; the URL is also on stderr when verbose.
@@ -173,7 +213,7 @@ async fn run(config: Config) -> ExitCode {
             server.url()
         );
     }
-    wait_for_signal().await;
+    stop.await;
     if verbose {
         eprintln!("cxone-emulator: shutting down");
     }
@@ -181,26 +221,35 @@ async fn run(config: Config) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Resolves on SIGINT or SIGTERM; both are watched from the moment this is called.
 #[cfg(unix)]
-async fn wait_for_signal() {
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
-        }
-        Err(e) => {
-            eprintln!("cxone-emulator: cannot watch SIGTERM ({e}); stop with Ctrl-C");
-            let _ = tokio::signal::ctrl_c().await;
+            (term, int) => {
+                for e in [term.err(), int.err()].into_iter().flatten() {
+                    eprintln!("cxone-emulator: cannot watch a stop signal ({e}); stop with Ctrl-C");
+                }
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[cfg(test)]
@@ -223,6 +272,43 @@ mod tests {
         assert_eq!(config.knobs.token_lifetime_secs, 3600);
         assert!(!config.verbose);
         assert!(catalogue.is_none());
+        assert_eq!(config.profile, cxone_emulator::Profile::CxoneSeed);
+    }
+
+    #[test]
+    fn profile_options() {
+        let parsed = parse_args(args(&[
+            "--profile=cxone",
+            "--access-key-id",
+            "ak",
+            "--access-key-secret",
+            "as",
+            "--tenant-id",
+            "t-1",
+            "--api-base",
+            "http://127.0.0.1:1/",
+            "--refresh-token-lifetime-secs",
+            "7",
+        ]));
+        let Ok(Command::Run { config, .. }) = parsed else {
+            panic!("not run")
+        };
+        assert_eq!(config.profile, cxone_emulator::Profile::Cxone);
+        assert_eq!(
+            (
+                config.access_key_id.as_str(),
+                config.access_key_secret.as_str(),
+                config.tenant_id.as_str()
+            ),
+            ("ak", "as", "t-1")
+        );
+        assert_eq!(config.api_base.as_deref(), Some("http://127.0.0.1:1/"));
+        assert_eq!(config.refresh_token_lifetime_secs, 7);
+        let Ok(Command::Run { config, .. }) = parse_args(args(&["--profile", "genesys-cloud"]))
+        else {
+            panic!("not run")
+        };
+        assert_eq!(config.profile, cxone_emulator::Profile::GenesysCloud);
     }
 
     #[test]
@@ -289,6 +375,15 @@ mod tests {
             &["--rate-429", "0.7", "--rate-503", "0.7"],
             &["--frobnicate"],
             &["--verbose=yes"],
+        ] {
+            assert!(parse_args(args(bad)).is_err(), "{bad:?} was accepted");
+        }
+        for bad in [
+            &["--profile", "genesys"][..],
+            &["--profile"],
+            &["--api-base", "api.example.com"],
+            &["--refresh-token-lifetime-secs", "-1"],
+            &["--refresh-token-lifetime-secs", "31536001"],
         ] {
             assert!(parse_args(args(bad)).is_err(), "{bad:?} was accepted");
         }

@@ -16,9 +16,11 @@ use serde_json::{Map, Value};
 
 use crate::callbacks::{self, HttpClient};
 use crate::catalogue::Catalogue;
+use crate::cxone_signin::SignInState;
 use crate::errors::ErrorItem;
 use crate::invocations::InvocationStore;
 use crate::knobs::{Knobs, PatchEffects};
+use crate::profile::Profile;
 use crate::stats::Stats;
 
 /// Token scopes the emulator knows.
@@ -61,8 +63,21 @@ impl Scopes {
 /// Settings fixed for the life of the server.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub profile: Profile,
     pub client_id: String,
     pub client_secret: String,
+    /// cxone: the password grant's `username`.
+    pub access_key_id: String,
+    /// cxone: the password grant's `password`.
+    pub access_key_secret: String,
+    /// cxone: the tenant signed in to.
+    pub tenant_id: String,
+    /// cxone: the `api_endpoint` of `cxone-configuration`, without a trailing slash.
+    pub api_base: String,
+    /// cxone: lifetime of refresh tokens.
+    pub refresh_token_lifetime_secs: u64,
+    /// The emulator's own origin, e.g. `http://127.0.0.1:9797` (the cxone issuer).
+    pub origin: String,
     /// The HMAC key derived from the callback signing secret.
     pub signing_key: Option<Vec<u8>>,
     /// The knobs at start, restored by a reset.
@@ -93,6 +108,8 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub stats: Stats,
     pub http: HttpClient,
+    /// cxone: refresh tokens and sign-in faults.
+    pub signin: SignInState,
     knobs: RwLock<Knobs>,
     rng: Mutex<ChaCha8Rng>,
     tokens: RwLock<HashMap<String, TokenRecord>>,
@@ -119,9 +136,10 @@ impl AppState {
     pub fn new(settings: Settings, catalogue: Catalogue) -> Self {
         let knobs = settings.initial_knobs;
         Self {
-            stats: Stats::new(catalogue.ids()),
+            stats: Stats::new(catalogue.ids()).with_signin(settings.profile == Profile::Cxone),
             catalogue,
             http: callbacks::http_client(),
+            signin: SignInState::default(),
             knobs: RwLock::new(knobs),
             rng: Mutex::new(seeded(knobs.seed)),
             tokens: RwLock::new(HashMap::new()),
@@ -253,6 +271,7 @@ impl AppState {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         self.api_requests.store(0, Ordering::SeqCst);
+        self.signin.clear();
         self.invocations().clear();
         self.stats.clear();
     }

@@ -71,6 +71,26 @@ pub struct Stats {
     duplicated: Counter,
     fault_429: Counter,
     fault_503: Counter,
+    /// Shown (as `signin`) only by the cxone profile, so the other profiles' stats stay as
+    /// they were.
+    signin_enabled: bool,
+    discovery: Counter,
+    password_grants: Counter,
+    refresh_grants: Counter,
+    configuration: Counter,
+}
+
+/// The cxone sign-in requests that are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInEvent {
+    /// `GET /.well-known/openid-configuration`.
+    Discovery,
+    /// A token request with `grant_type=password` (answered or refused).
+    PasswordGrant,
+    /// A token request with `grant_type=refresh_token` (answered or refused).
+    RefreshGrant,
+    /// `GET /.well-known/cxone-configuration`.
+    Configuration,
 }
 
 impl Stats {
@@ -82,6 +102,21 @@ impl Stats {
                 .map(|id| (id.to_owned(), ActionCounters::default()))
                 .collect(),
             ..Self::default()
+        }
+    }
+
+    /// Shows the `signin` counters in [`Stats::to_json`].
+    pub fn with_signin(mut self, enabled: bool) -> Self {
+        self.signin_enabled = enabled;
+        self
+    }
+
+    pub fn signin(&self, event: SignInEvent) {
+        match event {
+            SignInEvent::Discovery => self.discovery.bump(),
+            SignInEvent::PasswordGrant => self.password_grants.bump(),
+            SignInEvent::RefreshGrant => self.refresh_grants.bump(),
+            SignInEvent::Configuration => self.configuration.bump(),
         }
     }
 
@@ -137,6 +172,10 @@ impl Stats {
             &self.duplicated,
             &self.fault_429,
             &self.fault_503,
+            &self.discovery,
+            &self.password_grants,
+            &self.refresh_grants,
+            &self.configuration,
         ] {
             c.clear();
         }
@@ -161,7 +200,7 @@ impl Stats {
                 (id.clone(), counts)
             })
             .collect();
-        json!({
+        let mut value = json!({
             "requests": {
                 "token": self.token.get(),
                 "list": self.list.get(),
@@ -179,6 +218,20 @@ impl Stats {
                 "duplicated": self.duplicated.get(),
             },
             "faults": { "429": self.fault_429.get(), "503": self.fault_503.get() },
-        })
+        });
+        if self.signin_enabled {
+            if let Value::Object(map) = &mut value {
+                map.insert(
+                    "signin".to_owned(),
+                    json!({
+                        "discovery": self.discovery.get(),
+                        "password": self.password_grants.get(),
+                        "refresh": self.refresh_grants.get(),
+                        "configuration": self.configuration.get(),
+                    }),
+                );
+            }
+        }
+        value
     }
 }

@@ -291,3 +291,83 @@ async fn bad_arguments_and_busy_ports_fail() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn the_profile_flag_picks_the_upstream() {
+    let output = Command::new(BIN)
+        .args(["--profile", "genesys"])
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown profile"));
+
+    let running = spawn(&[
+        "--port",
+        "0",
+        "--profile",
+        "genesys-cloud",
+        "--client-id",
+        "g-id",
+        "--client-secret",
+        "g-secret",
+    ])
+    .await;
+    let http = client();
+    let response = http
+        .post(format!("{}/oauth/token", running.url))
+        .basic_auth("g-id", Some("g-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["token_type"], "bearer");
+    signal(&running.child, "-TERM");
+    let (code, _, _) = finish(running).await;
+    assert_eq!(code, Some(0));
+
+    let running = spawn(&[
+        "--port=0",
+        "--profile=cxone",
+        "--tenant-id",
+        "t-cli",
+        "--access-key-id",
+        "ak",
+        "--access-key-secret",
+        "cli-access-key-secret",
+        "--verbose",
+    ])
+    .await;
+    let response = http
+        .post(format!("{}/auth/token", running.url))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password&username=ak&password=cli-access-key-secret")
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), 200);
+    let config: Value = http
+        .get(format!(
+            "{}/.well-known/cxone-configuration?tenantId=t-cli",
+            running.url
+        ))
+        .send()
+        .await
+        .expect("configuration")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(config["api_endpoint"], running.url.as_str());
+    signal(&running.child, "-TERM");
+    let (code, _, stderr) = finish(running).await;
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("POST /auth/token 200"), "{stderr:?}");
+    assert!(
+        !stderr.contains("cli-access-key-secret"),
+        "no secret in the logs: {stderr:?}"
+    );
+}

@@ -145,16 +145,18 @@ function emulatorBinary() {
  */
 
 /**
- * Starts the CXone emulator. `port` defaults to 0 (the emulator picks one); `args` are extra
+ * Starts the CXone emulator. `port` defaults to 0 (the emulator picks one); `profile` is the
+ * upstream it plays (`cxone-seed`, the default, `genesys-cloud` or `cxone`); `args` are extra
  * emulator arguments. Resolves to `{ url, port, stop(), output() }` once it prints
  * `cxone-emulator listening on http://127.0.0.1:PORT`.
- * @param {{ port?: number, args?: string[], timeoutMs?: number }} [options]
+ * @param {{ port?: number, profile?: string, args?: string[], timeoutMs?: number }} [options]
  * @returns {Promise<Started>}
  */
-export async function startEmulator({ port = 0, args = [], timeoutMs = 120_000 } = {}) {
+export async function startEmulator({ port = 0, profile, args = [], timeoutMs = 120_000 } = {}) {
   const bin = await emulatorBinary();
   if (!existsSync(bin)) throw new Error(`emulator binary ${bin} not found`);
-  const proc = spawnGroup("emulator", bin, ["--port", String(port), ...args]);
+  const profileArgs = profile === undefined ? [] : ["--profile", profile];
+  const proc = spawnGroup("emulator", bin, ["--port", String(port), ...profileArgs, ...args]);
   const url = await new Promise((res, rej) => {
     let buffered = "";
     const onData = (chunk) => {

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use cxone_emulator::{Config, RunningServer};
+use cxone_emulator::{Config, Profile, RunningServer};
 use reqwest::{Method, Response};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -32,6 +32,15 @@ pub fn client() -> reqwest::Client {
 impl Emu {
     pub async fn start() -> Emu {
         Emu::with(Config::default()).await
+    }
+
+    /// An emulator playing `profile`, otherwise with the defaults.
+    pub async fn profile(profile: Profile) -> Emu {
+        Emu::with(Config {
+            profile,
+            ..Config::default()
+        })
+        .await
     }
 
     pub async fn with(config: Config) -> Emu {
@@ -141,6 +150,11 @@ impl Emu {
     pub async fn set_config(&self, patch: Value) -> Response {
         self.send(Method::POST, "/_emulator/config", None, Some(&patch))
             .await
+    }
+
+    /// POSTs a JSON body to a control path.
+    pub async fn set_config_at(&self, path: &str, body: Value) -> Response {
+        self.send(Method::POST, path, None, Some(&body)).await
     }
 
     pub async fn configure(&self, patch: Value) {

@@ -119,7 +119,12 @@ async fn listing_needs_a_token_with_the_read_scope() {
     assert_eq!(response.status(), 403);
     assert_eq!(error_codes(response).await, ["MISSING_SCOPE"]);
     let response = emu
-        .send(Method::POST, "/api/v2/data-actions", Some(&execute_only), None)
+        .send(
+            Method::POST,
+            "/api/v2/data-actions",
+            Some(&execute_only),
+            None,
+        )
         .await;
     assert_eq!(response.status(), 405);
 }

@@ -5,9 +5,12 @@
 mod callbacks;
 mod common;
 mod control;
+mod cxone;
 mod definitions;
 mod faults;
+mod genesys;
 mod invoke;
 mod listing;
 mod oauth;
+mod profiles;
 mod tokens;

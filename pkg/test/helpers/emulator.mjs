@@ -20,9 +20,14 @@ function emulatorBinary() {
   return binary;
 }
 
-export async function startEmulator() {
+/**
+ * `profile`: the upstream the emulator plays (`cxone-seed`, the default, `genesys-cloud` or
+ * `cxone`); `args`: extra emulator arguments.
+ */
+export async function startEmulator({ profile, args = [] } = {}) {
   const binary = emulatorBinary();
-  const child = spawn(binary, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const profileArgs = profile === undefined ? [] : ['--profile', profile];
+  const child = spawn(binary, ['--port', '0', ...profileArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
