@@ -6,6 +6,8 @@
 #   console/dist/admin/dist/cxone_data_actions_bg.wasm   the package's wasm, where its browser
 #                                                   entry looks for it (../dist/ from the bundle)
 #   console/dist/_headers                           the Content-Security-Policy and other headers
+#   console/dist/openapi.json                       src/worker/openapi.json, which the Worker serves
+#                                                   at /openapi.json through its ASSETS binding
 # Builds the package first (pkg/scripts/build.sh) when pkg/dist is missing or older than the Rust
 # sources it is built from. Prints the size of every file, raw and gzipped.
 #   scripts/build-console.sh           build when something changed (exits at once otherwise)
@@ -19,7 +21,7 @@ force=0
 for arg in "$@"; do [ "$arg" = "--force" ] && force=1; done
 
 wasm=pkg/dist/cxone_data_actions_bg.wasm
-pkg_inputs=(src/core src/js src/transport src/driver.rs src/lib.rs Cargo.toml Cargo.lock pkg/scripts/build.sh)
+pkg_inputs=(src/core src/js src/transport src/driver.rs src/lib.rs Cargo.toml Cargo.lock pkg/scripts/build.sh scripts/cargo-wasm.sh)
 if [ ! -f "$wasm" ] || [ -n "$(find "${pkg_inputs[@]}" -newer "$wasm" -print -quit 2>/dev/null)" ]; then
   log "building the npm package (pkg/dist)"
   bash pkg/scripts/build.sh
@@ -27,7 +29,7 @@ fi
 
 out=console/dist
 stamp="$out/.build-console.stamp"
-inputs=(console/src pkg/src pkg/dist scripts/build-console.sh)
+inputs=(console/src pkg/src pkg/dist src/worker/openapi.json scripts/build-console.sh)
 if [ "$force" = 0 ] && [ -f "$stamp" ] && [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   log "console/dist is fresh, skipping (--force to rebuild)"
   exit 0
@@ -42,6 +44,7 @@ node_modules/.bin/esbuild console/src/main.js --bundle --minify --format=esm --t
 cp "$wasm" "$out/admin/dist/"
 cp console/src/index.html console/src/console.css "$out/admin/"
 cp console/src/_headers "$out/_headers"
+cp src/worker/openapi.json "$out/openapi.json"
 mv "$stamp.new" "$stamp"
 
 total_raw=0

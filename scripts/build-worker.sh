@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Cloudflare Worker into build/, offline: cargo (wasm32, feature `worker`), wasm-bindgen,
-# wasm-opt, and esbuild bundling src/worker/entry.js with wasm-bindgen's JS.
+# Builds the Cloudflare Worker into build/, offline: cargo (wasm32, feature `worker`, through
+# scripts/cargo-wasm.sh: nightly, std rebuilt, panics that trap), wasm-bindgen, wasm-opt, and esbuild
+# bundling src/worker/entry.js with wasm-bindgen's JS.
 #
 #   scripts/build-worker.sh            release build (what `wrangler dev` / `wrangler deploy` run)
 #   scripts/build-worker.sh --dev      unoptimised build (debug profile, no wasm-opt, names kept)
@@ -20,7 +21,7 @@
 # (`wasm-opt --debuginfo`): about 40% of the gzipped Worker. Readable errors in the logs come from
 # the access line (route, status, error code and message), not from wasm stack traces.
 #
-# Tools (from scripts/setup.sh): the wasm-bindgen CLI from `cargo install wasm-bindgen-cli` (must
+# Tools (from scripts/setup.sh): the nightly toolchain with rust-src (scripts/cargo-wasm.sh); the wasm-bindgen CLI from `cargo install wasm-bindgen-cli` (must
 # equal the wasm-bindgen version in Cargo.lock); wasm-opt from the npm package `binaryen` (132;
 # Debian's binaryen 108 produces a Worker that does not load); esbuild from the npm package.
 #
@@ -32,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-INPUTS=(src Cargo.toml Cargo.lock scripts/build-worker.sh)
+INPUTS=(src Cargo.toml Cargo.lock scripts/build-worker.sh scripts/cargo-wasm.sh)
 OUT=build
 CRATE=cxone_data_actions
 
@@ -93,7 +94,7 @@ if [ -n "$lock_version" ] && [ "$lock_version" != "$wb_version" ]; then
   die "wasm-bindgen CLI is $wb_version but Cargo.lock has wasm-bindgen $lock_version; run scripts/setup.sh"
 fi
 stamp_file="$OUT/.build-worker.stamp"
-stamp="profile=$profile opt=z wasm-opt-flags=${WASM_OPT_FLAGS[*]} extra=${extra[*]:-} rustc=$(rustc -V | awk '{print $2}') wasm-bindgen=$wb_version wasm-opt=$(node -p 'require("./node_modules/binaryen/package.json").version') esbuild=$(node -p 'require("./node_modules/esbuild/package.json").version')"
+stamp="profile=$profile opt=z wasm-opt-flags=${WASM_OPT_FLAGS[*]} extra=${extra[*]:-} rustc=$(bash scripts/cargo-wasm.sh --toolchain | awk '{print $2, $3, $4}') wasm-bindgen=$wb_version wasm-opt=$(node -p 'require("./node_modules/binaryen/package.json").version') esbuild=$(node -p 'require("./node_modules/esbuild/package.json").version')"
 
 if [ "$force" = 0 ] && [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
    && [ -f "$OUT/index.js" ] && [ -f "$OUT/index_bg.wasm" ] \
@@ -110,13 +111,12 @@ printf '%s' "$stamp" >"$stamp_file.new"
 started=$(date +%s)
 stage="$OUT/.stage"
 rm -rf "$stage" && mkdir -p "$stage"
-# No progress bar nor backtrace (RUST_BACKTRACE=1 is often set): wrangler logs stay readable.
-# opt-level "z" for the release build (the shared profile says "s"): the same as the npm package's
-# build, so both reuse one set of release artifacts; smaller code also starts faster in an isolate.
+# No progress bar (nor backtrace, cargo-wasm.sh): wrangler logs stay readable. opt-level "z", the
+# same as the npm package's build, so both reuse one set of release artifacts; smaller code also
+# starts faster in an isolate.
 cargo_profile=(--release); target_dir=release
 [ "$profile" = dev ] && { cargo_profile=(); target_dir=debug; }
-RUST_BACKTRACE=0 CARGO_TERM_PROGRESS_WHEN=never CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-  cargo build --lib --target wasm32-unknown-unknown --features worker "${cargo_profile[@]}" "${extra[@]}"
+CARGO_TERM_PROGRESS_WHEN=never bash scripts/cargo-wasm.sh --lib --features worker "${cargo_profile[@]}" "${extra[@]}"
 # --experimental-reset-state-function: __wbg_reset_state, which entry.js calls after a trap;
 # --force-enable-abort-handler: marks the instance critical on an abort (as worker-build does).
 wasm-bindgen "target/wasm32-unknown-unknown/$target_dir/$CRATE.wasm" --out-dir "$stage" --out-name index \

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything a fresh machine needs to build, run and test the project, and nothing more.
 # Idempotent: every step checks first, so a second run takes seconds.
-#   scripts/setup.sh          toolchain for building and running (Rust wasm target, wasm-bindgen,
-#                             npm packages: wrangler, miniflare, binaryen's wasm-opt, esbuild)
+#   scripts/setup.sh          toolchain for building and running (Rust wasm target, the nightly
+#                             toolchain with rust-src for the wasm builds, wasm-bindgen, npm
+#                             packages: wrangler, miniflare, binaryen's wasm-opt, esbuild)
 #   scripts/setup.sh --test   also what the tests need (Chromium and ChromeDriver from Debian,
-#                             Schemathesis from PyPI, cargo-fuzz from crates.io and the nightly
-#                             toolchain it runs on)
+#                             Schemathesis from PyPI, cargo-fuzz from crates.io, which runs on the
+#                             same nightly toolchain)
 #   scripts/setup.sh --bench  also what the benchmarks need (wrk from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+# The wasm builds (scripts/cargo-wasm.sh) rebuild the standard library with nightly's -Zbuild-std,
+# from rust-src; the fuzz targets (cargo-fuzz, libFuzzer and sanitizer flags) need nightly too.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  log "installing the nightly toolchain (wasm builds, fuzz targets)"
+  rustup toolchain install nightly --profile minimal
+fi
+rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src --toolchain nightly
 
 # `wasm-bindgen --version` prints "wasm-bindgen 0.2.130".
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$WASM_BINDGEN_VERSION" ]; then
@@ -47,11 +55,6 @@ fi
 [ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
 
 if [ "$want_test" = 1 ]; then
-  # cargo-fuzz builds the targets with libFuzzer and sanitizer flags only the nightly compiler has.
-  if ! rustup toolchain list | grep -q '^nightly'; then
-    log "installing the nightly toolchain (for the fuzz targets)"
-    rustup toolchain install nightly --profile minimal
-  fi
   if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_FUZZ_VERSION" ]; then
     log "installing cargo-fuzz $CARGO_FUZZ_VERSION (a few minutes, once)"
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package from the Rust sources into pkg/dist/:
-#   cargo (wasm32, release, feature `js`) -> wasm-bindgen --target web -> wasm-opt -Oz (if the
-#   root node_modules has binaryen's wasm-opt).
+#   cargo (wasm32, release, feature `js`, through scripts/cargo-wasm.sh: nightly, std rebuilt,
+#   panics that trap) -> wasm-bindgen --target web -> wasm-opt -Oz (if the root node_modules has
+#   binaryen's wasm-opt).
 # Respects CARGO_TARGET_DIR; uses the default target/ otherwise.
 set -euo pipefail
 
@@ -24,10 +25,10 @@ if [ "$have_bindgen" != "$wanted_bindgen" ]; then
   exit 1
 fi
 
-# opt-level "z" for this build only (the shared release profile says "s"): the package is
+# opt-level "z" (scripts/cargo-wasm.sh; the shared release profile says "s"): the package is
 # downloaded by browsers, so size comes first.
-echo "build: cargo build --release --target wasm32-unknown-unknown --no-default-features --features js --lib (opt-level z)" >&2
-(cd "$root" && CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --release --target wasm32-unknown-unknown --no-default-features --features js --lib)
+echo "build: scripts/cargo-wasm.sh --release --no-default-features --features js --lib" >&2
+(cd "$root" && bash scripts/cargo-wasm.sh --release --no-default-features --features js --lib)
 
 rm -rf "$dist"
 mkdir -p "$dist"

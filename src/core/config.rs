@@ -262,7 +262,7 @@ impl ClientConfig {
 
     /// Parses camelCase JSON into a checked configuration.
     pub fn from_json(json: &str) -> Result<ClientConfig, DataActionsError> {
-        let input: ConfigInput = serde_json::from_str(json).map_err(|e| config_error("config", &describe_json_error(&e)))?;
+        let input: ConfigInput = crate::core::json::from_text(json).map_err(|e| config_error("config", &describe_json_error(&e)))?;
         ClientConfig::from_input(input)
     }
 }

@@ -41,6 +41,8 @@ pub enum RequestPurpose {
     Status,
     /// `DELETE /api/v2/data-actions/{id}/invoke/{invokeId}`.
     Cancel,
+    /// A sign-in's discovery document (`GET {issuer}/.well-known/...`).
+    Discovery,
 }
 
 /// One HTTP request, as a value. The driver adds the bearer token when `needs_auth` is set.
@@ -193,6 +195,14 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         out.push('=');
         encode_form_component(value, &mut out);
     }
+    out
+}
+
+/// One `application/x-www-form-urlencoded` component (what [`form_encode`] does to each key and
+/// value): OAuth's `client_secret_basic` encodes the client id and secret so before base64.
+pub fn form_encode_component(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    encode_form_component(input, &mut out);
     out
 }
 

@@ -217,6 +217,7 @@ fn purpose_name(purpose: RequestPurpose) -> &'static str {
         RequestPurpose::Invoke => "the invoke endpoint",
         RequestPurpose::Status => "the status endpoint",
         RequestPurpose::Cancel => "the cancel endpoint",
+        RequestPurpose::Discovery => "the discovery endpoint",
     }
 }
 

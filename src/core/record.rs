@@ -274,7 +274,7 @@ impl InvocationRecord {
     /// decode with defaults for the fields added since; anything else is an error, never `None`.
     pub fn decode(key: &str, text: &str) -> Result<InvocationRecord, RecordDecodeError> {
         let record: InvocationRecord =
-            serde_json::from_str(text).map_err(|e| RecordDecodeError::Malformed { key: key.to_string(), message: describe_json_error(&e) })?;
+            crate::core::json::from_text(text).map_err(|e| RecordDecodeError::Malformed { key: key.to_string(), message: describe_json_error(&e) })?;
         if record.schema_version > RECORD_SCHEMA_VERSION {
             return Err(RecordDecodeError::TooNew { key: key.to_string(), version: record.schema_version });
         }

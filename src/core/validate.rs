@@ -500,7 +500,7 @@ fn parse_integer(text: &str) -> Option<Value> {
 fn parse_number(text: &str) -> Option<Value> {
     let trimmed = text.trim();
     // Only JSON number syntax: Rust's parser would also take "inf", "NaN" and "1.".
-    serde_json::from_str::<Number>(trimmed)
+    crate::core::json::from_text::<Number>(trimmed)
         .ok()
         .filter(|n| n.as_f64().is_some_and(f64::is_finite))
         .map(Value::Number)

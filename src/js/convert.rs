@@ -38,7 +38,7 @@ pub fn from_js(value: &JsValue, what: &str) -> Result<Value, ErrorDetails> {
         .ok()
         .and_then(|s| JsValue::from(s).as_string())
         .ok_or_else(|| bad_input(&format!("{what} must be JSON-serializable")))?;
-    serde_json::from_str(&text).map_err(|_| bad_input(&format!("{what} must be JSON-serializable")))
+    crate::core::json::from_text(&text).map_err(|_| bad_input(&format!("{what} must be JSON-serializable")))
 }
 
 /// The details of a bad-input error.

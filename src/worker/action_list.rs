@@ -4,17 +4,16 @@
 //! (`source: "seen"`, see [`super::seen_actions`]).
 
 use serde_json::json;
-use worker::{Request, Response};
 
 use super::app::App;
-use super::http::{json_response, query_param, ApiError};
+use super::http::{json_response, query_param, Answer, ApiError, Incoming};
 use super::seen_actions;
 use super::token;
 use crate::core::action_list::ActionList;
 use crate::core::proxy::listing::{actions_page_body, parse_limit, ActionSource, ActionsCursor};
 
 /// One page.
-pub async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
+pub async fn list(app: &App, req: &Incoming) -> Result<Answer, ApiError> {
     let limit = parse_limit(query_param(req, "limit").as_deref())?;
     let cursor = query_param(req, "cursor").map(|text| ActionsCursor::decode(&text)).transpose()?;
     let page_token = match cursor {
@@ -37,7 +36,7 @@ pub async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
     }
 }
 
-async fn seen(app: &App, position: Option<String>, limit: u32) -> Result<Response, ApiError> {
+async fn seen(app: &App, position: Option<String>, limit: u32) -> Result<Answer, ApiError> {
     let page = seen_actions::list(app, position, limit).await.map_err(|e| ApiError::storage(&e.0))?;
     app.log.annotate("actionListSource", json!("seen"));
     let next = page.next.map(ActionsCursor::Seen);

@@ -3,10 +3,10 @@
 //! listing every issue).
 
 use serde_json::{json, Value};
-use worker::{Context, Request, Response};
+use worker::Context;
 
 use super::app::App;
-use super::http::{json_response, read_body, ApiError};
+use super::http::{json_response, read_body, Answer, ApiError, Incoming};
 use super::seen_actions;
 use crate::core::definition::check_action_id;
 use crate::core::proxy::request::parse_validate_body;
@@ -14,7 +14,7 @@ use crate::core::validate::validate_inputs;
 
 /// The definition; the action is recorded as seen after the answer (for `GET /v1/actions` when
 /// the upstream cannot list).
-pub async fn definition(app: &App, ctx: &Context, action_id: &str) -> Result<Response, ApiError> {
+pub async fn definition(app: &App, ctx: &Context, action_id: &str) -> Result<Answer, ApiError> {
     check_action_id(action_id)?;
     let definition = app.get_action(action_id).await?;
     let body = serde_json::to_value(&definition).unwrap_or(Value::Null);
@@ -23,7 +23,7 @@ pub async fn definition(app: &App, ctx: &Context, action_id: &str) -> Result<Res
 }
 
 /// Validation and coercion of inputs, without invoking (the action is recorded as seen too).
-pub async fn validate(app: &App, ctx: &Context, req: &mut Request, action_id: &str) -> Result<Response, ApiError> {
+pub async fn validate(app: &App, ctx: &Context, req: &Incoming, action_id: &str) -> Result<Answer, ApiError> {
     check_action_id(action_id)?;
     let body = read_body(req).await?;
     let inputs = parse_validate_body(&body)?;

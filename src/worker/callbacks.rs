@@ -8,10 +8,9 @@
 //! the first answer again.
 
 use serde_json::json;
-use worker::{Request, Response};
 
 use super::app::App;
-use super::http::{header, read_body, ApiError};
+use super::http::{header, read_body, Answer, ApiError, Incoming};
 use super::objects;
 use crate::core::callback::{verify_webhook, WebhookHeaders};
 use crate::core::proxy::request::{check_invocation_id, is_callback_token_shaped};
@@ -20,7 +19,7 @@ use crate::core::proxy::request::{check_invocation_id, is_callback_token_shaped}
 const SIGNATURE_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
 /// Handles one callback.
-pub async fn handle(app: &App, req: &mut Request, id: &str, token: &str) -> Result<Response, ApiError> {
+pub async fn handle(app: &App, req: &Incoming, id: &str, token: &str) -> Result<Answer, ApiError> {
     if check_invocation_id(id).is_err() {
         return Err(ApiError::not_found("no such invocation"));
     }

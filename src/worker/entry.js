@@ -2,7 +2,11 @@
 // build/index.js). It replaces worker-build's shim, which made the default export a
 // WorkerEntrypoint class behind Proxies: workerd then constructs an instance per request and
 // every property read (fetch, env, ctx) goes through a Proxy trap that wraps functions in new
-// Proxies. Here the default export is a plain object whose `fetch` calls the wasm export once.
+// Proxies. Here the default export is a plain object whose `fetch` calls the wasm export once,
+// with the method and URL as strings (no `worker::Request` conversion: that reads `cf` and the
+// URL again, crossing the boundary each time), and writes the access line the wasm hands back
+// with the response: a `console.log` made here, one JS frame deep, carries a one-frame stack
+// trace to an inspector session rather than a dozen wasm frames (BENCHMARKS.md).
 //
 // What it keeps from worker-build's shim: recovery from a trap. With panic = "abort" a panic
 // (or an out-of-memory abort) leaves the wasm instance's memory mid-operation; the worker crate's
@@ -33,7 +37,10 @@ export default {
   async fetch(request, env, ctx) {
     resetIfCritical();
     try {
-      return await wasm.fetch(request, env, ctx);
+      const { response, line, warn } = await wasm.handleRequest(request.method, request.url, request, env, ctx);
+      if (warn) console.warn(line);
+      else console.log(line);
+      return response;
     } catch (error) {
       noteTrap(error);
       throw error;

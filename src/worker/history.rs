@@ -9,16 +9,15 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use serde_json::Value;
-use worker::{Request, Response};
 
 use super::app::App;
-use super::http::{json_response, query_param, ApiError};
+use super::http::{json_response, query_param, Answer, ApiError, Incoming};
 use super::store::{self, RECORD_PREFIX};
 use crate::core::proxy::listing::{invocations_page_body, parse_invocation_query, MAX_HISTORY_LIST_CALLS};
 use crate::core::record::InvocationRecord;
 
 /// The page.
-pub async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
+pub async fn list(app: &App, req: &Incoming) -> Result<Answer, ApiError> {
     let param = |name: &str| query_param(req, name);
     let query = parse_invocation_query(param("limit").as_deref(), param("cursor").as_deref(), param("actionId").as_deref(), param("status").as_deref())?;
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);

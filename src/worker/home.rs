@@ -1,7 +1,7 @@
 //! `GET /`: a small page that says what this Worker is and links to the console (`/admin/`, its
 //! static assets) and to `/openapi.json`. No script; a strict Content-Security-Policy.
 
-use worker::{Headers, Response};
+use super::http::Answer;
 
 /// The Content-Security-Policy of the page: nothing but its own stylesheet.
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -30,12 +30,13 @@ const PAGE: &str = r#"<!doctype html>
 "#;
 
 /// The page.
-pub fn page() -> Response {
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "text/html; charset=utf-8");
-    let _ = headers.set("cache-control", "no-cache");
-    let _ = headers.set("content-security-policy", PAGE_CSP);
-    let _ = headers.set("x-content-type-options", "nosniff");
-    let _ = headers.set("referrer-policy", "no-referrer");
-    Response::builder().with_status(200).with_headers(headers).fixed(PAGE.as_bytes().to_vec())
+pub fn page() -> Answer {
+    let headers = vec![
+        ("content-type", "text/html; charset=utf-8".to_string()),
+        ("cache-control", "no-cache".to_string()),
+        ("content-security-policy", PAGE_CSP.to_string()),
+        ("x-content-type-options", "nosniff".to_string()),
+        ("referrer-policy", "no-referrer".to_string()),
+    ];
+    Answer::new(200, headers, PAGE.as_bytes().to_vec())
 }

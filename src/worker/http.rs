@@ -1,18 +1,184 @@
 //! JSON answers, the error answer `{error: {...}}` (the core's `ErrorDetails`), and reading
 //! requests (bodies with a size limit, query parameters, headers).
+//!
+//! The fetch handler reads a request through [`Incoming`] (method and URL handed over as strings
+//! by `entry.js`, headers and body read from the JS request only when a route asks) and answers
+//! with an [`Answer`] (status, headers, body), made into a JS `Response` in one call
+//! (`respond.js`): no `worker::Request`/`Response` conversions on the way in or out (they read
+//! `cf`, parse the URL again and cross the boundary once per header). The Durable Object's
+//! requests and answers still go through the `worker` crate (not a hot path).
 
+use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
 use serde_json::{json, Value};
-use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Request, Response};
 
 use crate::core::error::{DataActionsError, ErrorDetails};
-use crate::core::proxy::request::MAX_BODY_BYTES;
+use crate::core::proxy::request::{path_and_query, MAX_BODY_BYTES};
 use crate::core::proxy::settings::SettingProblem;
 use crate::core::proxy::status::{error_body, http_status, retry_after_seconds};
+
+#[wasm_bindgen(module = "/src/worker/respond.js")]
+extern "C" {
+    /// `{response, line, warn}`: the JS `Response` and the request's access line.
+    #[wasm_bindgen(js_name = "respond")]
+    fn respond_js(status: u16, header_lines: &str, body: &[u8], stream: &JsValue, line: &str, warn: bool) -> JsValue;
+}
+
+/// An answer's body: bytes the Worker wrote, or a body it passes through unread (a Durable
+/// Object's answer, a static asset): no copy into the wasm and back.
+#[derive(Debug, Clone)]
+enum Body {
+    Bytes(Vec<u8>),
+    Stream(Option<web_sys::ReadableStream>),
+}
+
+/// An answer: status, headers (names lower-case) and body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+}
+
+impl Answer {
+    /// An answer with `headers` (each name once) and `body`.
+    pub fn new(status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Self {
+        Answer { status, headers, body: Body::Bytes(body) }
+    }
+
+    /// An answer whose body is another response's, passed through unread.
+    pub fn relayed(status: u16, headers: Vec<(&'static str, String)>, body: &worker::ResponseBody) -> Self {
+        let body = match body {
+            worker::ResponseBody::Empty => Body::Stream(None),
+            worker::ResponseBody::Body(bytes) => Body::Bytes(bytes.clone()),
+            worker::ResponseBody::Stream(stream) => Body::Stream(Some(stream.clone())),
+        };
+        Answer { status, headers, body }
+    }
+
+    /// The HTTP status.
+    pub fn status_code(&self) -> u16 {
+        self.status
+    }
+
+    /// Sets a header, replacing any value it had.
+    pub fn set_header(&mut self, name: &'static str, value: String) {
+        self.headers.retain(|(known, _)| !known.eq_ignore_ascii_case(name));
+        self.headers.push((name, value));
+    }
+
+    /// Adds a value to a header (`Vary: Origin` after another `Vary`), as `Headers.append` does.
+    pub fn append_header(&mut self, name: &'static str, value: &str) {
+        match self.headers.iter_mut().find(|(known, _)| known.eq_ignore_ascii_case(name)) {
+            Some((_, existing)) => {
+                existing.push_str(", ");
+                existing.push_str(value);
+            }
+            None => self.headers.push((name, value.to_string())),
+        }
+    }
+
+    /// The answer as a `worker::Response` (a Durable Object's answer).
+    pub fn into_worker(self) -> Response {
+        let headers = Headers::new();
+        for (name, value) in &self.headers {
+            let _ = headers.set(name, value);
+        }
+        let builder = Response::builder().with_status(self.status).with_headers(headers);
+        match self.body {
+            Body::Bytes(bytes) => builder.fixed(bytes),
+            Body::Stream(Some(stream)) => builder.body(worker::ResponseBody::Stream(stream)),
+            Body::Stream(None) => builder.empty(),
+        }
+    }
+
+    /// `{response, line, warn}` for `entry.js`: the JS `Response`, built in one call, and the
+    /// access line it writes (`console.warn` when `warn`) before returning the response.
+    pub fn into_js(self, line: &str, warn: bool) -> JsValue {
+        let mut lines = String::with_capacity(self.headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+        for (name, value) in &self.headers {
+            // Header values the Worker sets never hold a line break; one that did would end here
+            // rather than split into a second header.
+            let value = value.split(['\r', '\n']).next().unwrap_or("");
+            if !lines.is_empty() {
+                lines.push('\n');
+            }
+            lines.push_str(name);
+            lines.push(':');
+            lines.push_str(value);
+        }
+        match &self.body {
+            Body::Bytes(bytes) => respond_js(self.status, &lines, bytes, &JsValue::UNDEFINED, line, warn),
+            Body::Stream(stream) => {
+                let stream = stream.as_ref().map_or(JsValue::NULL, |s| JsValue::from(s.clone()));
+                respond_js(self.status, &lines, &[], &stream, line, warn)
+            }
+        }
+    }
+}
+
+/// What the handlers read of a request: the method and URL (strings), the headers and the body.
+pub trait RequestParts {
+    /// The JS request.
+    fn raw(&self) -> &web_sys::Request;
+    /// The query string (after `?`, without it), as sent.
+    fn query(&self) -> String;
+    /// A request header.
+    fn header(&self, name: &str) -> Option<String>;
+}
+
+impl RequestParts for Request {
+    fn raw(&self) -> &web_sys::Request {
+        self.inner()
+    }
+
+    fn query(&self) -> String {
+        path_and_query(&self.inner().url()).1.to_string()
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers().get(name).ok().flatten()
+    }
+}
+
+/// A request to the fetch handler, as `entry.js` hands it over.
+pub struct Incoming {
+    /// The method, as sent (the fetch standard upper-cases the usual ones).
+    pub method: String,
+    /// The path, as serialized (percent-escapes kept).
+    pub path: String,
+    query: String,
+    raw: web_sys::Request,
+    headers: web_sys::Headers,
+}
+
+impl Incoming {
+    /// The request with its method and serialized URL.
+    pub fn new(method: String, url: &str, raw: web_sys::Request) -> Self {
+        let (path, query) = path_and_query(url);
+        let headers = raw.headers();
+        Incoming { method, path: path.to_string(), query: query.to_string(), raw, headers }
+    }
+}
+
+impl RequestParts for Incoming {
+    fn raw(&self) -> &web_sys::Request {
+        &self.raw
+    }
+
+    fn query(&self) -> String {
+        self.query.clone()
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+}
 
 /// An error answer: status, body and an optional `Retry-After`.
 #[derive(Debug, Clone)]
@@ -114,7 +280,7 @@ impl ApiError {
     }
 
     /// The answer.
-    pub fn into_response(self) -> Response {
+    pub fn into_response(self) -> Answer {
         let mut headers = self.headers;
         if let Some(seconds) = self.retry_after_s {
             headers.push(("retry-after", seconds.to_string()));
@@ -124,39 +290,39 @@ impl ApiError {
 }
 
 /// A JSON answer with `cache-control: no-store` and the given extra headers.
-pub fn json_response<T: Serialize>(status: u16, body: &T, extra: &[(&'static str, String)]) -> Response {
+pub fn json_response<T: Serialize>(status: u16, body: &T, extra: &[(&'static str, String)]) -> Answer {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "application/json; charset=utf-8");
-    let _ = headers.set("cache-control", "no-store");
+    let mut answer = Answer::new(
+        status,
+        vec![("content-type", "application/json; charset=utf-8".to_string()), ("cache-control", "no-store".to_string())],
+        bytes,
+    );
     for (name, value) in extra {
-        let _ = headers.set(name, value);
+        answer.set_header(name, value.clone());
     }
-    Response::builder().with_status(status).with_headers(headers).fixed(bytes)
+    answer
 }
 
 /// An empty answer (a preflight's 204).
-pub fn empty_response(status: u16, extra: &[(&'static str, String)]) -> Response {
-    let headers = Headers::new();
+pub fn empty_response(status: u16, extra: &[(&'static str, String)]) -> Answer {
+    let mut answer = Answer::new(status, Vec::new(), Vec::new());
     for (name, value) in extra {
-        let _ = headers.set(name, value);
+        answer.set_header(name, value.clone());
     }
-    Response::builder().with_status(status).with_headers(headers).fixed(Vec::new())
+    answer
 }
 
 /// A request header.
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+pub fn header(req: &impl RequestParts, name: &str) -> Option<String> {
+    req.header(name)
 }
 
 /// A query parameter (the first of that name), decoded as `application/x-www-form-urlencoded`
 /// (what `URL.searchParams` does). The URL workerd hands over is already serialized, so its query
 /// is what follows the first `?`, up to a `#`; it is not parsed again (the `url` crate and its IDNA
 /// tables were a fifth of the Worker's size for this one use).
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    let url = req.inner().url();
-    let query = url.split_once('?')?.1;
-    let query = query.split_once('#').map_or(query, |(query, _)| query);
+pub fn query_param(req: &impl RequestParts, name: &str) -> Option<String> {
+    let query = req.query();
     form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
@@ -165,20 +331,20 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 /// and cancelling the rest of the upload. (Under `wrangler dev`, a request answered before its
 /// upload ended can stall the local proxy's next request: a known local-only wrangler bug, see
 /// tests/e2e/worker-body-limit.test.mjs.)
-pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+pub async fn read_body(req: &impl RequestParts) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::new(413, "bad_input", format!("the body is larger than {MAX_BODY_BYTES} bytes"));
-    if let Some(length) = header(req, "content-length").and_then(|l| l.trim().parse::<u64>().ok()) {
-        if length > MAX_BODY_BYTES as u64 {
+    let unreadable = || ApiError::bad_input("the request body could not be read");
+    if let Some(length) = req.header("content-length") {
+        if length.trim().parse::<u64>().is_ok_and(|length| length > MAX_BODY_BYTES as u64) {
             return Err(too_large());
         }
-    }
-    let unreadable = || ApiError::bad_input("the request body could not be read");
-    if header(req, "content-length").is_some() {
         // Within the limit (checked above), and workerd does not deliver more than it says:
         // read it in one piece (one promise) rather than chunk by chunk.
-        return req.bytes().await.map_err(|_| unreadable());
+        let pending = req.raw().array_buffer().map_err(|_| unreadable())?;
+        let buffer = JsFuture::from(pending).await.map_err(|_| unreadable())?;
+        return Ok(Uint8Array::new(&buffer).to_vec());
     }
-    let Some(stream) = req.inner().body() else {
+    let Some(stream) = req.raw().body() else {
         // No body at all (a GET, or a POST without one).
         return Ok(Vec::new());
     };

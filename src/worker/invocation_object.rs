@@ -22,7 +22,7 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Stat
 
 use super::app::App;
 use super::env::read_settings;
-use super::http::{header, json_response, query_param, ApiError};
+use super::http::{header, json_response, query_param, Answer, ApiError};
 use super::log::Log;
 use super::object_storage::{ObjectStorageError, RecordStore};
 use super::objects::{StartInvocation, CALLBACK_TOKEN_HEADER, INVOCATION_ID_HEADER, REQUEST_ID_HEADER};
@@ -57,12 +57,12 @@ impl DurableObject for Invocation {
         let answer = match self.app(&log) {
             Ok(app) => {
                 let answer = self.serve(&app, &mut req).await;
-                log.info("object", json!({ "op": req.path(), "status": answer.as_ref().map_or_else(|e| e.status, Response::status_code), "usage": app.usage.fields() }));
+                log.info("object", json!({ "op": req.path(), "status": answer.as_ref().map_or_else(|e| e.status, Answer::status_code), "usage": app.usage.fields() }));
                 answer
             }
             Err(error) => Err(error),
         };
-        Ok(answer.unwrap_or_else(ApiError::into_response))
+        Ok(answer.unwrap_or_else(ApiError::into_response).into_worker())
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -114,7 +114,7 @@ impl Invocation {
         RecordStore::open(&self.state)
     }
 
-    async fn serve(&self, app: &App, req: &mut Request) -> Result<Response, ApiError> {
+    async fn serve(&self, app: &App, req: &mut Request) -> Result<Answer, ApiError> {
         let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/invoke") => {
@@ -148,7 +148,7 @@ impl Invocation {
     }
 
     /// Reserves, invokes and records; or replays the invocation reserved before.
-    async fn start(&self, app: &App, command: StartInvocation, wait_s: u64) -> Result<Response, ApiError> {
+    async fn start(&self, app: &App, command: StartInvocation, wait_s: u64) -> Result<Answer, ApiError> {
         let store = self.store();
         let id = command.invocation_id.clone();
         // Twice at most: a duplicate that waited for an invoke the upstream then refused (and so
@@ -201,7 +201,7 @@ impl Invocation {
         command: &StartInvocation,
         callback: Option<String>,
         wait_s: u64,
-    ) -> Result<Response, ApiError> {
+    ) -> Result<Answer, ApiError> {
         let id = reserved.invocation_id.clone();
         let options = InvokeOptions { context: Some(command.context.clone()), callback_url: callback, ..InvokeOptions::default() };
         self.invoking.set(true);
@@ -254,7 +254,7 @@ impl Invocation {
         existing: InvocationRecord,
         command: &StartInvocation,
         wait_s: u64,
-    ) -> Result<Option<Response>, ApiError> {
+    ) -> Result<Option<Answer>, ApiError> {
         if existing.request_hash != request_fingerprint(&command.action_id, &command.inputs, &command.context) {
             return Err(ApiError::bad_input("this Idempotency-Key was already used with a different request").with_status(422));
         }
@@ -278,7 +278,7 @@ impl Invocation {
     }
 
     /// 200 with a finished record, else 202 with `Location`; after waiting up to `wait_s`.
-    async fn answer(&self, app: &App, store: &RecordStore, record: InvocationRecord, wait_s: u64, replayed: bool) -> Result<Response, ApiError> {
+    async fn answer(&self, app: &App, store: &RecordStore, record: InvocationRecord, wait_s: u64, replayed: bool) -> Result<Answer, ApiError> {
         let record = self.wait_for_end(app, store, record, wait_s).await?;
         let mut headers = Vec::new();
         if replayed {
@@ -305,7 +305,7 @@ impl Invocation {
     }
 
     /// Keeps a pending record the Worker made (a sync action that answered 202).
-    async fn adopt(&self, app: &App, record: InvocationRecord, wait_s: u64) -> Result<Response, ApiError> {
+    async fn adopt(&self, app: &App, record: InvocationRecord, wait_s: u64) -> Result<Answer, ApiError> {
         let store = self.store();
         let record = match store.load().map_err(|e| storage_error(app, e))? {
             Some(existing) => existing,
@@ -320,7 +320,7 @@ impl Invocation {
     }
 
     /// Applies a completion callback (its token checked against the stored hash).
-    async fn callback(&self, app: &App, asked: &str, token: &str, body: &[u8]) -> Result<Response, ApiError> {
+    async fn callback(&self, app: &App, asked: &str, token: &str, body: &[u8]) -> Result<Answer, ApiError> {
         let store = self.store();
         let Some(mut record) = store.load().map_err(|e| storage_error(app, e))?.filter(|r| r.invocation_id == asked) else {
             return Err(ApiError::not_found("no such invocation"));

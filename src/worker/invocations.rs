@@ -2,16 +2,15 @@
 //! copy in KV answers without waking the invocation's object; a pending or missing one asks the
 //! object (the truth), which with `?wait=N` first waits (at most N seconds) for the end.
 
-use worker::{Request, Response};
 
 use super::app::App;
-use super::http::{json_response, query_param, ApiError};
+use super::http::{json_response, query_param, Answer, ApiError, Incoming};
 use super::objects;
 use super::store;
 use crate::core::proxy::request::{check_invocation_id, parse_wait};
 
 /// The record.
-pub async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
+pub async fn get(app: &App, req: &Incoming, id: &str) -> Result<Answer, ApiError> {
     check_invocation_id(id)?;
     let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
     if let Some(copy) = store::read_copy(app, id).await? {

@@ -17,10 +17,10 @@
 //! ([`super::invocation_object`]), which reserves the record before calling the upstream.
 
 use serde_json::{json, Value};
-use worker::{Context, Request, Response};
+use worker::Context;
 
 use super::app::App;
-use super::http::{header, json_response, query_param, read_body, ApiError};
+use super::http::{header, json_response, query_param, read_body, Answer, ApiError, Incoming};
 use super::objects::{self, StartInvocation};
 use super::random::random_bytes;
 use super::store;
@@ -36,7 +36,7 @@ use crate::core::DataActionsError;
 
 /// Handles one invoke; `caller` is the API key the request was authenticated with (it scopes
 /// idempotency keys).
-pub async fn invoke(app: &App, ctx: &Context, req: &mut Request, action_id: &str, caller: &str) -> Result<Response, ApiError> {
+pub async fn invoke(app: &App, ctx: &Context, req: &Incoming, action_id: &str, caller: &str) -> Result<Answer, ApiError> {
     check_action_id(action_id)?;
     let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
     let idempotency = header(req, "idempotency-key");
@@ -81,7 +81,7 @@ async fn sync_fast_path(
     inputs: Value,
     context: Value,
     wait_s: u64,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = new_id(app)?;
     // The record needs a capability hash; no callback URL is handed out for a sync action.
     let Some(token_bytes) = random_bytes::<32>() else {

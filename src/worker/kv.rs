@@ -21,6 +21,7 @@ use worker::Env;
 
 use super::usage::Usage;
 use super::KV_BINDING;
+use crate::core::json::from_text;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
 
@@ -110,7 +111,7 @@ impl Kv {
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
         match self.get_text(key).await? {
             None => Ok(None),
-            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| StorageError(format!("decoding {key}: {e}"))),
+            Some(text) => from_text(&text).map(Some).map_err(|e| StorageError(format!("decoding {key}: {e}"))),
         }
     }
 
@@ -158,7 +159,7 @@ impl Kv {
         let pending = self.store.list(&options).map_err(|e| failed(&e))?;
         let answer = JsFuture::from(pending).await.map_err(|e| failed(&e))?;
         let text: String = JSON::stringify(&answer).map_err(|e| failed(&e))?.into();
-        let page: ListedPage = serde_json::from_str(&text).map_err(|e| StorageError(format!("listing {prefix}: {e}")))?;
+        let page: ListedPage = from_text(&text).map_err(|e| StorageError(format!("listing {prefix}: {e}")))?;
         let next = if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) };
         Ok((page.keys, next))
     }

@@ -2,7 +2,11 @@
 //! are safe to log: paths go through `redact_path`, and no secret, token, capability token or API
 //! key is ever handed in.
 //!
-//! A request writes one line, its access line, when it is answered. Under an inspector session
+//! A request writes one line, its access line, when it is answered: built here as one struct
+//! serialized straight to text ([`Log::access_line`]) and written by `entry.js` once the wasm call
+//! has returned, so that the `console.log` is made from one JS frame (under an inspector session
+//! every console call carries its stack trace, which from inside wasm is a dozen frames that the
+//! isolate captures and every listener parses: BENCHMARKS.md). Under an inspector session
 //! (`wrangler dev` always has one) a `console.log` made after the answer, while `waitUntil` work
 //! runs, costs about four times one made before it (BENCHMARKS.md), so work after the answer
 //! logs only its failures.
@@ -10,11 +14,44 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+
+use super::usage::UsageCounts;
 
 use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
+
+/// What a request's access line says besides the request id, the message and the annotations.
+#[derive(Serialize)]
+pub struct AccessFields<'a> {
+    /// The method, as sent.
+    pub method: &'a str,
+    /// The path, redacted (`redact_path`).
+    pub path: &'a str,
+    /// The answer's status.
+    pub status: u16,
+    /// Milliseconds from the request to its answer.
+    pub ms: u64,
+    /// The KV and object operations the request made.
+    pub usage: UsageCounts,
+}
+
+/// The access line: `ts`, `level`, `requestId`, `msg: "request"`, the [`AccessFields`] and the
+/// annotations, in one JSON object (an annotation never reuses one of those names).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessLine<'a> {
+    ts: String,
+    level: &'a str,
+    request_id: &'a str,
+    msg: &'a str,
+    #[serde(flatten)]
+    fields: &'a AccessFields<'a>,
+    #[serde(flatten)]
+    annotations: &'a Map<String, Value>,
+}
 
 /// A logger bound to one request (or one alarm).
 #[derive(Clone)]
@@ -40,9 +77,19 @@ impl Log {
         self.annotations.borrow_mut().insert(key.to_string(), value);
     }
 
-    /// The fields added with [`Log::annotate`].
-    pub fn annotations(&self) -> Value {
-        Value::Object(self.annotations.borrow().clone())
+    /// The request's access line (`level` "info", or "warn" for a 5xx answer), for `entry.js` to
+    /// write.
+    pub fn access_line(&self, level: &str, fields: &AccessFields<'_>) -> String {
+        let annotations = self.annotations.borrow();
+        let line = AccessLine {
+            ts: format_rfc3339_millis(JsRuntime::new().now_ms()),
+            level,
+            request_id: &self.request_id,
+            msg: "request",
+            fields,
+            annotations: &annotations,
+        };
+        serde_json::to_string(&line).unwrap_or_default()
     }
 
     /// An informational line; `fields` (a JSON object) are added to it.

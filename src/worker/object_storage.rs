@@ -3,8 +3,8 @@
 //! save with no `await` between them are one serialized step of the object: nothing interleaves,
 //! no update is lost or rolled back.
 
-use serde::Deserialize;
-use worker::{SqlStorage, State};
+use wasm_bindgen::JsValue;
+use worker::{SqlStorage, SqlStorageValue, State};
 
 use crate::core::record::{InvocationRecord, RecordDecodeError};
 
@@ -17,11 +17,6 @@ pub enum ObjectStorageError {
     /// The stored record cannot be decoded.
     #[error(transparent)]
     Undecodable(#[from] RecordDecodeError),
-}
-
-#[derive(Deserialize)]
-struct Row {
-    body: String,
 }
 
 /// The record's table.
@@ -38,12 +33,23 @@ impl RecordStore {
         RecordStore { sql: state.storage().sql() }
     }
 
+    /// The first column of each row `statement` answers, as text. Rows are read as arrays of
+    /// values (`raw`), not deserialized into structs: that would bring serde-wasm-bindgen into
+    /// the wasm for one text column.
+    fn texts(&self, statement: &str, what: &str) -> Result<Vec<String>, ObjectStorageError> {
+        let failed = |e: worker::Error| ObjectStorageError::Sql(format!("{what}: {e}"));
+        let cursor = self.sql.exec_raw(statement, None::<Vec<JsValue>>).map_err(failed)?;
+        cursor
+            .raw()
+            .map(|row| match row.map_err(failed)?.into_iter().next() {
+                Some(SqlStorageValue::String(text)) => Ok(text),
+                _ => Err(ObjectStorageError::Sql(format!("{what}: a row without text"))),
+            })
+            .collect()
+    }
+
     fn has_table(&self) -> Result<bool, ObjectStorageError> {
-        let tables: Vec<Row> = self
-            .sql
-            .exec("SELECT name AS body FROM sqlite_master WHERE type = 'table' AND name = 'record'", None)
-            .and_then(|cursor| cursor.to_array())
-            .map_err(|e| ObjectStorageError::Sql(format!("looking for the table: {e}")))?;
+        let tables = self.texts("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'record'", "looking for the table")?;
         Ok(!tables.is_empty())
     }
 
@@ -52,13 +58,9 @@ impl RecordStore {
         if !self.has_table()? {
             return Ok(None);
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec("SELECT body FROM record WHERE slot = 0", None)
-            .and_then(|cursor| cursor.to_array())
-            .map_err(|e| ObjectStorageError::Sql(format!("reading the record: {e}")))?;
-        match rows.into_iter().next() {
-            Some(row) => Ok(Some(InvocationRecord::decode(KEY, &row.body)?)),
+        let rows = self.texts("SELECT body FROM record WHERE slot = 0", "reading the record")?;
+        match rows.first() {
+            Some(body) => Ok(Some(InvocationRecord::decode(KEY, body)?)),
             None => Ok(None),
         }
     }
@@ -66,10 +68,10 @@ impl RecordStore {
     /// Stores the record (replacing the previous one; the table is created with the first).
     pub fn save(&self, record: &InvocationRecord) -> Result<(), ObjectStorageError> {
         self.sql
-            .exec("CREATE TABLE IF NOT EXISTS record (slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL)", None)
+            .exec_raw("CREATE TABLE IF NOT EXISTS record (slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL)", None::<Vec<JsValue>>)
             .map_err(|e| ObjectStorageError::Sql(format!("creating the table: {e}")))?;
         self.sql
-            .exec("INSERT OR REPLACE INTO record (slot, body) VALUES (0, ?)", vec![record.encode().into()])
+            .exec_raw("INSERT OR REPLACE INTO record (slot, body) VALUES (0, ?)", vec![JsValue::from(record.encode())])
             .map(|_| ())
             .map_err(|e| ObjectStorageError::Sql(format!("writing the record: {e}")))
     }
@@ -77,6 +79,6 @@ impl RecordStore {
     /// Deletes the record (a reservation whose invoke the upstream refused, or the end of a
     /// finished record's retention).
     pub fn clear(&self) -> Result<(), ObjectStorageError> {
-        self.sql.exec("DROP TABLE IF EXISTS record", None).map(|_| ()).map_err(|e| ObjectStorageError::Sql(format!("deleting the record: {e}")))
+        self.sql.exec_raw("DROP TABLE IF EXISTS record", None::<Vec<JsValue>>).map(|_| ()).map_err(|e| ObjectStorageError::Sql(format!("deleting the record: {e}")))
     }
 }

@@ -13,10 +13,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::JsValue;
-use worker::{Headers, Method, Request, RequestInit, Response};
+use worker::{Headers, Method, Request, Response};
 
 use super::app::App;
-use super::http::ApiError;
+use super::http::{Answer, ApiError};
 use crate::core::proxy::request::invocation_object_key;
 use crate::core::record::InvocationRecord;
 
@@ -52,7 +52,7 @@ pub struct StartInvocation {
 const RELAYED_HEADERS: [&str; 4] = ["content-type", "location", "retry-after", "idempotent-replayed"];
 
 /// Sends one internal request to the object of `invocation_id` and relays its answer.
-async fn send(app: &App, invocation_id: &str, method: Method, path_and_query: &str, body: Option<String>, extra: &[(&str, &str)]) -> Result<Response, ApiError> {
+async fn send(app: &App, invocation_id: &str, method: Method, path_and_query: &str, body: Option<String>, extra: &[(&str, &str)]) -> Result<Answer, ApiError> {
     let unavailable = |what: &str, e: worker::Error| {
         app.log.error("objects: request failed", json_fields(invocation_id, what, &e));
         ApiError::new(503, "unavailable", "the invocation's coordinator is unavailable; retry").with_retry_after(1)
@@ -66,15 +66,21 @@ async fn send(app: &App, invocation_id: &str, method: Method, path_and_query: &s
     for (name, value) in extra {
         let _ = headers.set(name, value);
     }
-    let mut init = RequestInit::new();
-    init.with_method(method).with_headers(headers);
+    // web_sys's RequestInit, not worker's: converting worker::RequestInit brings in every `cf`
+    // property it can carry (image resizing, Polish...), 11.6 KB of wasm for a method, headers
+    // and a body.
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    init.set_headers(headers.as_ref());
     if let Some(body) = body {
-        init.with_body(Some(JsValue::from_str(&body)));
+        init.set_body(&JsValue::from_str(&body));
     }
-    let request = Request::new_with_init(&format!("https://invocation{path_and_query}"), &init).map_err(|e| unavailable("request", e))?;
+    let request = web_sys::Request::new_with_str_and_init(&format!("https://invocation{path_and_query}"), &init)
+        .map(Request::from)
+        .map_err(|e| unavailable("request", e.into()))?;
     app.usage.object_request();
-    let mut answer = stub.fetch_with_request(request).await.map_err(|e| unavailable("fetch", e))?;
-    relay(&mut answer).await.map_err(|e| unavailable("answer", e))
+    let answer = stub.fetch_with_request(request).await.map_err(|e| unavailable("fetch", e))?;
+    Ok(relay(&answer))
 }
 
 fn json_fields(invocation_id: &str, what: &str, error: &worker::Error) -> Value {
@@ -82,18 +88,19 @@ fn json_fields(invocation_id: &str, what: &str, error: &worker::Error) -> Value 
 }
 
 /// A copy of the object's answer whose headers the Worker may still change (a fetched
-/// response's headers are immutable).
-async fn relay(answer: &mut Response) -> worker::Result<Response> {
+/// response's headers are immutable). The body goes through as the object's stream, unread: no
+/// copy into the wasm and back (and no stream-reading code in the wasm).
+fn relay(answer: &Response) -> Answer {
     let status = answer.status_code();
-    let headers = Headers::new();
+    let received = answer.headers();
+    let mut headers = Vec::with_capacity(RELAYED_HEADERS.len() + 1);
     for name in RELAYED_HEADERS {
-        if let Ok(Some(value)) = answer.headers().get(name) {
-            let _ = headers.set(name, &value);
+        if let Ok(Some(value)) = received.get(name) {
+            headers.push((name, value));
         }
     }
-    let _ = headers.set("cache-control", "no-store");
-    let bytes = answer.bytes().await?;
-    Ok(Response::builder().with_status(status).with_headers(headers).fixed(bytes))
+    headers.push(("cache-control", "no-store".to_string()));
+    Answer::relayed(status, headers, answer.body())
 }
 
 fn wait_query(wait_s: u64) -> String {
@@ -105,23 +112,23 @@ fn wait_query(wait_s: u64) -> String {
 }
 
 /// Starts (or replays) an invocation in its object.
-pub async fn start(app: &App, command: &StartInvocation, wait_s: u64) -> Result<Response, ApiError> {
+pub async fn start(app: &App, command: &StartInvocation, wait_s: u64) -> Result<Answer, ApiError> {
     let body = serde_json::to_string(command).map_err(|e| ApiError::new(500, "internal", format!("encoding the command: {e}")))?;
     send(app, &command.invocation_id, Method::Post, &format!("/invoke{}", wait_query(wait_s)), Some(body), &[]).await
 }
 
 /// Hands a pending record the Worker made to its object, which follows it from then on.
-pub async fn adopt(app: &App, record: &InvocationRecord, wait_s: u64) -> Result<Response, ApiError> {
+pub async fn adopt(app: &App, record: &InvocationRecord, wait_s: u64) -> Result<Answer, ApiError> {
     send(app, &record.invocation_id, Method::Post, &format!("/adopt{}", wait_query(wait_s)), Some(record.encode()), &[]).await
 }
 
 /// The record as its object has it.
-pub async fn record(app: &App, invocation_id: &str, wait_s: u64) -> Result<Response, ApiError> {
+pub async fn record(app: &App, invocation_id: &str, wait_s: u64) -> Result<Answer, ApiError> {
     send(app, invocation_id, Method::Get, &format!("/record{}", wait_query(wait_s)), None, &[]).await
 }
 
 /// Delivers a completion callback to its object.
-pub async fn callback(app: &App, invocation_id: &str, token: &str, body: Vec<u8>) -> Result<Response, ApiError> {
+pub async fn callback(app: &App, invocation_id: &str, token: &str, body: Vec<u8>) -> Result<Answer, ApiError> {
     let text = String::from_utf8(body).map_err(|_| ApiError::bad_input("the callback body is not UTF-8 JSON"))?;
     send(app, invocation_id, Method::Post, "/callback", Some(text), &[(CALLBACK_TOKEN_HEADER, token)]).await
 }

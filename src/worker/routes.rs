@@ -18,13 +18,14 @@
 
 use std::rc::Rc;
 
-use serde_json::{json, Value};
-use worker::{Context, Env, Method, Request, Response};
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{Context, Env};
 
 use super::app::App;
 use super::env::read_settings;
-use super::http::{empty_response, header, ApiError};
-use super::log::Log;
+use super::http::{empty_response, header, Answer, ApiError, Incoming};
+use super::log::{AccessFields, Log};
 use super::random::request_id;
 use super::usage::Usage;
 use super::{action_list, actions, callbacks, health, history, home, invocations, invoke, openapi};
@@ -111,46 +112,45 @@ fn allowed_methods(route: &Route<'_>) -> &'static str {
 }
 
 /// The route for a path and method: `Err(404)` for unknown paths, `Err(405)` for a known path
-/// with another method. `method_name` is the method as sent: worker's `Method` reads every method
-/// it does not know (PROPFIND, FOO...) as GET, which must not be served as one.
-fn route<'a>(method: &Method, method_name: &str, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
+/// with another method. `method` is the method as sent (compared without case, as the fetch
+/// standard does for the usual ones); one this table does not know (PROPFIND, FOO...) is 405.
+fn route<'a>(method: &str, segments: &[&'a str]) -> Result<Route<'a>, ApiError> {
     let route = matched(segments).ok_or_else(|| ApiError::not_found("no such route"))?;
     let allow = allowed_methods(&route);
     let allowed = if is_read(&route) {
-        matches!(method, Method::Get | Method::Head) && method_name.eq_ignore_ascii_case(method.as_ref())
+        method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")
     } else {
-        matches!(method, Method::Post)
+        method.eq_ignore_ascii_case("POST")
     };
     if allowed {
         Ok(route)
     } else {
-        Err(ApiError::new(405, "method_not_allowed", format!("{method_name} is not allowed here (allowed: {allow})")).with_header("allow", allow))
+        Err(ApiError::new(405, "method_not_allowed", format!("{method} is not allowed here (allowed: {allow})")).with_header("allow", allow))
     }
 }
 
-/// Answers one request; never fails (errors become JSON answers).
-pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
+/// Answers one request; never fails (errors become JSON answers). Resolves to what `entry.js`
+/// expects: the JS `Response` and the access line it writes before returning it.
+pub async fn handle(req: Incoming, env: Env, ctx: Context) -> JsValue {
     let started = JsRuntime::new().now_ms();
     let request_id = request_id();
     let log = Log::new(&request_id);
     let usage = Rc::new(Usage::default());
-    let method = req.method();
-    let path = req.path();
+    let is_options = req.method.eq_ignore_ascii_case("OPTIONS");
     let settings = read_settings(&env);
     let origin = header(&req, "origin");
     let cors_origin = settings.as_ref().ok().and_then(|s| allowed_origin(&s.allowed_origins, origin.as_deref())).map(str::to_string);
+    let segments: Vec<&str> = req.path.split('/').skip(1).collect();
 
-    let mut response = if method == Method::Options {
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let mut answer = if is_options {
         preflight(cors_origin.as_deref(), origin.is_some(), matched(&segments).as_ref().map(allowed_methods))
     } else {
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let outcome = match route(&method, &req.inner().method(), &segments) {
-            Ok(route) => serve(route, &mut req, &env, &ctx, &log, &usage, settings).await,
+        let outcome = match route(&req.method, &segments) {
+            Ok(route) => serve(route, &req, &env, &ctx, &log, &usage, settings).await,
             Err(error) => Err(error),
         };
         match outcome {
-            Ok(response) => response,
+            Ok(answer) => answer,
             Err(error) => {
                 log.annotate("errorCode", json!(error.code()));
                 log.annotate("error", json!(error.message()));
@@ -159,40 +159,32 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         }
     };
 
-    let headers = response.headers_mut();
-    let _ = headers.set("x-request-id", &request_id);
+    answer.set_header("x-request-id", request_id.clone());
     if origin.is_some() {
-        let _ = headers.append("vary", "Origin");
+        answer.append_header("vary", "Origin");
     }
-    if let (Some(origin), false) = (cors_origin.as_deref(), method == Method::Options) {
+    if let (Some(origin), false) = (cors_origin.as_deref(), is_options) {
         for (name, value) in cors_headers(origin, false) {
-            let _ = headers.set(name, &value);
+            answer.set_header(name, value);
         }
     }
-    let mut line = json!({
-        "method": method.as_ref(),
-        "path": redact_path(&path),
-        "status": response.status_code(),
-        "ms": JsRuntime::new().now_ms().saturating_sub(started),
-    });
-    if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), log.annotations()) {
-        line.extend(extra);
-    }
-    if let Some(line) = line.as_object_mut() {
-        line.insert("usage".into(), usage.fields());
-    }
-    if response.status_code() >= 500 {
-        log.warn("request", line);
-    } else {
-        log.info("request", line);
-    }
-    response
+    let status = answer.status_code();
+    let access = AccessFields {
+        method: &req.method,
+        path: &redact_path(&req.path),
+        status,
+        ms: JsRuntime::new().now_ms().saturating_sub(started),
+        usage: usage.counts(),
+    };
+    let warn = status >= 500;
+    let line = log.access_line(if warn { "warn" } else { "info" }, &access);
+    answer.into_js(&line, warn)
 }
 
 /// `OPTIONS`: a preflight from an allowed origin gets the CORS headers; one from another origin
 /// gets 403 without them; a plain `OPTIONS` gets the route's methods (`allow`), or 404 for a path
 /// that is no route.
-fn preflight(cors_origin: Option<&str>, has_origin: bool, allow: Option<&str>) -> Response {
+fn preflight(cors_origin: Option<&str>, has_origin: bool, allow: Option<&str>) -> Answer {
     match (cors_origin, has_origin, allow) {
         (Some(origin), _, _) => empty_response(204, &cors_headers(origin, true)),
         (None, true, _) => ApiError::new(403, "forbidden", "this origin is not allowed").into_response(),
@@ -204,17 +196,17 @@ fn preflight(cors_origin: Option<&str>, has_origin: bool, allow: Option<&str>) -
 /// Runs a matched route: settings and authentication first.
 async fn serve(
     route: Route<'_>,
-    req: &mut Request,
+    req: &Incoming,
     env: &Env,
     ctx: &Context,
     log: &Log,
     usage: &Rc<Usage>,
     settings: Result<ProxySettings, Vec<SettingProblem>>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     match route {
         Route::Health => return Ok(health::healthz(&settings)),
         Route::Home => return Ok(home::page()),
-        Route::OpenApi => return Ok(openapi::document()),
+        Route::OpenApi => return openapi::document(env).await,
         Route::Console => return Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         _ => {}
     }
@@ -229,7 +221,7 @@ async fn serve(
     match route {
         Route::Health => Ok(health::healthz(&Ok(app.settings().clone()))),
         Route::Home => Ok(home::page()),
-        Route::OpenApi => Ok(openapi::document()),
+        Route::OpenApi => openapi::document(env).await,
         Route::Console => Err(ApiError::not_found(CONSOLE_NOT_FOUND)),
         Route::Actions => action_list::list(&app, req).await,
         Route::Definition(id) => actions::definition(&app, ctx, id).await,

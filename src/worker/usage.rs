@@ -4,7 +4,20 @@
 
 use std::cell::Cell;
 
+use serde::Serialize;
 use serde_json::{json, Value};
+
+/// The counts as a log line shows them: `{kvReads, kvWrites, objectRequests}`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageCounts {
+    /// KV reads.
+    pub kv_reads: u32,
+    /// KV writes.
+    pub kv_writes: u32,
+    /// Durable Object requests.
+    pub object_requests: u32,
+}
 
 /// The counts of one request.
 #[derive(Debug, Default)]
@@ -28,6 +41,11 @@ impl Usage {
     /// One request to a Durable Object.
     pub fn object_request(&self) {
         self.object_requests.set(self.object_requests.get().saturating_add(1));
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> UsageCounts {
+        UsageCounts { kv_reads: self.kv_reads.get(), kv_writes: self.kv_writes.get(), object_requests: self.object_requests.get() }
     }
 
     /// `{kvReads, kvWrites, objectRequests}` for a log line.

@@ -173,6 +173,19 @@ pub fn wants_callback(definition: &ActionDefinition) -> bool {
     definition.extra.get("mode").and_then(Value::as_str) != Some("sync")
 }
 
+/// The path and the query of a serialized absolute URL (what a platform hands a Worker as
+/// `request.url`, already parsed and normalized): the path runs from the first `/` after the
+/// authority to the first `?` or `#` (`/` when there is none), the query from that `?` to a `#`
+/// (empty when there is none). Nothing is decoded: the path is as serialized, percent-escapes kept.
+pub fn path_and_query(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let rest = url.get(after_scheme..).unwrap_or("");
+    let rest = rest.find(['/', '?', '#']).and_then(|at| rest.get(at..)).unwrap_or("");
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    (if path.is_empty() { "/" } else { path }, query)
+}
+
 /// A request path fit for logs: the callback capability token is replaced by `***`. A path that
 /// names `callbacks` in any other shape (`/v1//callbacks/...`, `/x/v1/callbacks/...`, another
 /// case, an encoded slash) may carry a token too: everything after `callbacks` is replaced.
@@ -193,6 +206,18 @@ pub fn redact_path(path: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn url_splits_into_path_and_query() {
+        assert_eq!(path_and_query("http://127.0.0.1:8787/v1/actions/a/invoke?wait=5"), ("/v1/actions/a/invoke", "wait=5"));
+        assert_eq!(path_and_query("https://example.com/"), ("/", ""));
+        assert_eq!(path_and_query("https://example.com"), ("/", ""));
+        assert_eq!(path_and_query("https://example.com?x=1"), ("/", "x=1"));
+        assert_eq!(path_and_query("https://example.com/a%2Fb?c=%20d#frag"), ("/a%2Fb", "c=%20d"));
+        assert_eq!(path_and_query("https://example.com/a#f?not-a-query"), ("/a", ""));
+        assert_eq!(path_and_query("https://user:pw@example.com:8443/p/q?"), ("/p/q", ""));
+        assert_eq!(path_and_query("https://example.com/a?b=1?c=2"), ("/a", "b=1?c=2"));
+    }
 
     #[test]
     fn wait_is_bounded() {
