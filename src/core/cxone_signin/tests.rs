@@ -333,6 +333,10 @@ fn no_secret_or_token_reaches_an_error_or_a_debug_view() {
     let echo = json!({"error": "invalid_grant", "error_description": "old-refresh/token is expired"});
     let err = drive(CxoneSignIn::new(settings(), Some(session_at(NOW))), vec![answer(400, &echo), answer(400, &echo)]).outcome.unwrap_err();
     assert!(err.to_string().ends_with("(password grant): *** is expired"), "{err}");
+    // A transport's message, should it carry one by mistake.
+    let leaky = Err(TransportFailure::new(TransportFailureKind::Refused, format!("proxy refused password={ACCESS_KEY_SECRET}")));
+    let err = run_answers(None, vec![ok(OPENID_CONFIGURATION), leaky]).outcome.unwrap_err();
+    assert_eq!(err.to_string(), "transport failure (Refused): proxy refused password=***");
     // 429 messages too.
     let limited = || answer(429, &json!({"errors": [{"code": "SLOW", "message": format!("slow down, {ACCESS_KEY_ID}")}]}));
     let err = run_answers(None, vec![ok(OPENID_CONFIGURATION), limited(), limited(), limited()]).outcome.unwrap_err();
