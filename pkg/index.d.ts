@@ -166,6 +166,10 @@ export interface ActionDefinition {
   id: string;
   inputs: InputParameter[];
   outputs: OutputParameter[];
+  /** The inputs as a JSON Schema, where the upstream has one; inputs are validated by it, else by `inputs`. */
+  inputSchema?: Record<string, unknown> | boolean;
+  /** The outputs as a JSON Schema, where the upstream has one; outputs are coerced by it, else by `outputs`. */
+  outputSchema?: Record<string, unknown> | boolean;
   name?: string;
   description?: string;
   [extra: string]: unknown;
@@ -357,9 +361,11 @@ export type DataActionsErrorCode =
 
 /** What is wrong with one input. */
 export interface ValidationIssue {
-  /** The parameter's name. */
+  /** The top-level parameter's name (empty for the inputs as a whole). */
   parameter: string;
-  kind: 'missing_required' | 'unknown_parameter' | 'wrong_type';
+  /** Where, as an RFC 6901 JSON pointer into the inputs: `/customerId`, `/address/zip`; empty for the whole. */
+  pointer: string;
+  kind: 'missing_required' | 'unknown_parameter' | 'wrong_type' | 'out_of_range' | 'not_in_enum';
   /** The type the definition expects. */
   expected?: string;
   message: string;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, printing the figures that BENCHMARKS.md records (ratios are measured within one
 # run). Not part of the test command: figures are read, not asserted.
-#   scripts/bench.sh [core|wasm|emulator|pkg|poll|worker|state|cold|peer ...]   (state: see scripts/bench-state.sh)
+#   scripts/bench.sh [core|wasm|schema|emulator|pkg|poll|worker|state|cold|peer ...]   (state: see scripts/bench-state.sh)
 # cold: the Worker's size and its cold start against the hand-written JS peer; peer: throughput and
 # p50 against the peer (../shared/bench/worker-vs-js-peer.sh 3 5, needs the release emulator).
 # A CPU profile of the Worker's isolate: node tests/e2e/profile-worker.mjs (after build-worker.sh --names).
@@ -21,6 +21,10 @@ if want wasm; then
   echo "== core, wasm in Node"
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test --profile bench --target wasm32-unknown-unknown --test wasm_core_bench -- --nocapture 2>&1 | grep -E "wasm in Node"
+fi
+if want schema; then
+  echo "== input validation: JSON Schema candidates, wasm size and native speed"
+  bash scripts/bench-schema-choice.sh
 fi
 if want emulator; then
   echo "== emulator throughput"

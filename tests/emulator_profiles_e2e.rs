@@ -53,7 +53,7 @@ fn genesys_cloud_executes_synchronously_with_the_contract_and_one_request_when_w
     let client = genesys_client(&base, "demo-secret");
     let definition = block_on(client.get_action("lookup-customer", None)).expect("definition");
     assert_eq!(definition.extra["mode"], "sync");
-    assert_eq!(definition.extra["inputSchema"]["type"], "object", "{definition:?}");
+    assert_eq!(definition.input_schema.as_ref().map(|s| &s["type"]), Some(&json!("object")), "{definition:?}");
     assert!(definition.input("customerId").is_some_and(|p| p.required), "{definition:?}");
     // The number is coerced to the contract's string, as for the seed.
     let result = invoke(&client, "lookup-customer", json!({"customerId": 42}), InvokeOptions::default()).expect("execute");

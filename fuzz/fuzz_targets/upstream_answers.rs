@@ -260,6 +260,8 @@ fn check(u: &mut Unstructured<'_>) -> Result<()> {
                     OutputParameter { name: "count".into(), param_type: ParamType::Integer },
                     OutputParameter { name: "ok".into(), param_type: ParamType::Boolean },
                 ],
+                input_schema: None,
+                output_schema: None,
                 extra: Map::new(),
             };
             let accept_pending = u.arbitrary()?;

@@ -34,7 +34,7 @@ fn definition(u: &mut Unstructured<'_>) -> Result<ActionDefinition> {
         let name = if u.ratio(7, 8)? { (*u.choose(NAMES)?).to_string() } else { common::text(u)? };
         inputs.push(InputParameter { name, param_type: *u.choose(TYPES)?, required: u.arbitrary()? });
     }
-    Ok(ActionDefinition { id: "fuzz".into(), inputs, outputs: Vec::new(), extra: Map::new() })
+    Ok(ActionDefinition { id: "fuzz".into(), inputs, outputs: Vec::new(), input_schema: None, output_schema: None, extra: Map::new() })
 }
 
 /// Whether `value` is a value of `declared` as the upstream receives it.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::error::DataActionsError;
 use super::http::HttpResponse;
+use super::schema::Schema;
 
 /// The type of an input or output parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +80,14 @@ pub struct ActionDefinition {
     /// Declared outputs.
     #[serde(default)]
     pub outputs: Vec<OutputParameter>,
+    /// The inputs as a JSON Schema (an object schema), where the upstream has one (Genesys Cloud's
+    /// `contract.input.inputSchema`); without it the inputs are checked against `inputs`.
+    #[serde(default, rename = "inputSchema", skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
+    /// The outputs as a JSON Schema (Genesys Cloud's `contract.output.successSchema`); outputs are
+    /// coerced by it, else by `outputs`.
+    #[serde(default, rename = "outputSchema", skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
     /// Everything else the upstream sent (name, description, mode...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -131,6 +140,18 @@ pub fn parse_definition_response(response: &HttpResponse) -> Result<DefinitionAn
             invoke_id: None,
             retryable: false,
         })?;
+    for (field, schema) in [("inputSchema", &definition.input_schema), ("outputSchema", &definition.output_schema)] {
+        if let Some(Err(e)) = schema.as_ref().map(Schema::compile) {
+            return Err(DataActionsError::Upstream {
+                correlation_id: None,
+                status: response.status,
+                upstream_code: None,
+                message: format!("malformed action definition: its {field} is not a usable JSON Schema: {e}"),
+                invoke_id: None,
+                retryable: false,
+            });
+        }
+    }
     if check_action_id(&definition.id).is_err() {
         return Err(DataActionsError::Upstream {
             correlation_id: None,
@@ -314,6 +335,32 @@ mod tests {
         let err = cache.apply("lookup", answer, 0).unwrap_err();
         assert!(err.to_string().contains("another action"), "{err}");
         assert_eq!(cache.lookup("lookup", 0), DefinitionLookup::Missing);
+    }
+
+    #[test]
+    fn schemas_are_optional_fields_checked_when_the_definition_is_read() {
+        let plain: ActionDefinition = serde_json::from_value(definition_json()).unwrap();
+        assert_eq!((plain.input_schema.as_ref(), plain.output_schema.as_ref()), (None, None));
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("inputSchema") && !text.contains("outputSchema"), "{text}");
+
+        let mut with = definition_json();
+        with["inputSchema"] = json!({"type": "object", "properties": {"customerId": {"type": "string"}}});
+        with["outputSchema"] = json!({"type": "object"});
+        let answer = parse_definition_response(&HttpResponse::json(200, &with)).unwrap();
+        let DefinitionAnswer::Fetched(definition, _) = answer else { panic!("{answer:?}") };
+        assert_eq!(definition.input_schema.as_ref(), Some(&with["inputSchema"]));
+        assert!(!definition.extra.contains_key("inputSchema"), "not duplicated into extra");
+        let back = serde_json::to_value(&definition).unwrap();
+        assert_eq!((&back["inputSchema"], &back["outputSchema"]), (&with["inputSchema"], &with["outputSchema"]));
+
+        for (field, schema) in [("inputSchema", json!({"type": "date"})), ("outputSchema", json!("object"))] {
+            let mut bad = definition_json();
+            bad[field] = schema;
+            let err = parse_definition_response(&HttpResponse::json(200, &bad)).unwrap_err();
+            assert_eq!((err.code(), err.retryable()), ("upstream", false));
+            assert!(err.to_string().contains(&format!("its {field} is not a usable JSON Schema")), "{err}");
+        }
     }
 
     #[test]

@@ -14,14 +14,23 @@ pub enum IssueKind {
     UnknownParameter,
     /// The value is of a type that cannot be converted losslessly.
     WrongType,
+    /// A number outside `minimum`/`maximum`, or a string outside `minLength`/`maxLength`.
+    OutOfRange,
+    /// A value that is not one of the schema's `enum`.
+    NotInEnum,
 }
 
-/// One problem with the inputs, naming the parameter.
+/// One problem with the inputs, naming the parameter and where in the inputs it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidationIssue {
-    /// The parameter's name.
+    /// The top-level parameter's name (empty for a problem with the inputs as a whole).
     pub parameter: String,
+    /// Where the problem is, as an RFC 6901 JSON pointer into the inputs: `/customerId`,
+    /// `/address/zip`, `/tags/0`; empty for the inputs as a whole. (Issues from older peers
+    /// without one read as empty.)
+    #[serde(default)]
+    pub pointer: String,
     /// The kind of problem.
     pub kind: IssueKind,
     /// The type the definition expects, where there is one.
@@ -29,6 +38,16 @@ pub struct ValidationIssue {
     pub expected: Option<String>,
     /// A sentence for people.
     pub message: String,
+}
+
+/// A name as one RFC 6901 reference token: `~` becomes `~0`, `/` becomes `~1`.
+pub fn pointer_segment(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// The JSON pointer of a top-level parameter: `/` and its escaped name.
+pub fn parameter_pointer(name: &str) -> String {
+    format!("/{}", pointer_segment(name))
 }
 
 /// One entry of an upstream `errors: [{code, message}]` body.

@@ -16,7 +16,7 @@ use super::operation::{Phase, Progress, Step};
 use super::profile::{self, status_request_at, Profile};
 use super::poll_schedule::PollSchedule;
 use super::retry::{parse_retry_after, RetryGovernor};
-use super::validate::coerce_outputs;
+use super::validate::{coerce_outputs, OutputShape};
 
 /// Upstream statuses that end an invocation.
 pub const TERMINAL_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
@@ -178,6 +178,8 @@ pub struct InvokeOperation {
     action_url: String,
     request_timeout_ms: u64,
     outputs: Vec<OutputParameter>,
+    /// The definition's output schema, which outputs are coerced by when there is one.
+    output_schema: Option<Value>,
     /// The audit hash of `{inputs, context}`.
     payload_hash: String,
     poll_policy: PollPolicy,
@@ -217,6 +219,7 @@ impl InvokeOperation {
             action_url: profile::action_url(config, &definition.id),
             request_timeout_ms: config.request_timeout_ms,
             outputs: definition.outputs.clone(),
+            output_schema: definition.output_schema.clone(),
             payload_hash,
             poll_policy,
             accept_pending: options.accept_pending,
@@ -388,7 +391,7 @@ impl InvokeOperation {
     }
 
     fn finish_with(&mut self, status: InvocationStatus, now_ms: u64) {
-        let outputs = coerce_outputs(&self.outputs, status.outputs);
+        let outputs = coerce_outputs(OutputShape { declared: &self.outputs, schema: self.output_schema.as_ref() }, status.outputs);
         let audit = audit_record_hashed(
             AuditFacts {
                 invoke_id: self.invoke_id.as_deref(),

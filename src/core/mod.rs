@@ -20,6 +20,7 @@ pub mod profile;
 pub mod proxy;
 pub mod record;
 pub mod retry;
+pub mod schema;
 pub mod time;
 pub mod token;
 pub mod validate;

@@ -186,6 +186,7 @@ pub fn map_error_response(
         let issues = if issues.is_empty() {
             vec![ValidationIssue {
                 parameter: String::new(),
+                pointer: String::new(),
                 kind: IssueKind::WrongType,
                 expected: None,
                 message: match &first {

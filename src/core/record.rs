@@ -17,7 +17,7 @@ use super::error::{DataActionsError, ErrorDetails};
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
 use super::proxy::schedule::{worker_poll_delay_ms, INVOKE_ANSWER_GRACE_MS, RECORD_RETENTION_MS};
 use super::time::format_rfc3339_millis;
-use super::validate::coerce_outputs;
+use super::validate::{coerce_outputs, OutputShape};
 
 /// The schema version this code writes. Version 1 (no `schemaVersion` field) is the KV-only
 /// record; version 2 adds `schemaVersion`, `timedOutAtMs` and `declaredOutputs`.
@@ -171,6 +171,11 @@ pub struct InvocationRecord {
     /// The definition's declared outputs: every completion path coerces outputs by them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declared_outputs: Vec<OutputParameter>,
+    /// The definition's output schema, where it has one: completions coerce by it rather than by
+    /// `declaredOutputs`. Added within version 2 without a bump: absent decodes as none, and a
+    /// deploy that does not know it coerces by `declaredOutputs`, as it always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
 }
 
 /// The canonical fingerprint of a request, for idempotency keys.
@@ -261,6 +266,7 @@ impl InvocationRecord {
             callback_token_hash: payload_hash(&Value::String(fields.callback_token.to_string())),
             payload_hash: payload_hash(&json!({"inputs": fields.inputs, "context": fields.context})),
             declared_outputs: fields.declared_outputs.to_vec(),
+            output_schema: None,
         }
     }
 
@@ -524,7 +530,7 @@ impl InvocationRecord {
         let latency = now_ms.saturating_sub(self.created_at_ms);
         self.status = status;
         self.outputs = match (status, outputs) {
-            (RecordStatus::Completed, Some(outputs)) => Some(coerce_outputs(&self.declared_outputs, outputs)),
+            (RecordStatus::Completed, Some(outputs)) => Some(coerce_outputs(OutputShape { declared: &self.declared_outputs, schema: self.output_schema.as_ref() }, outputs)),
             _ => None,
         };
         self.error = error;

@@ -25,7 +25,7 @@ use crate::core::record::RecordStatus;
 use crate::core::retry::parse_retry_after;
 use crate::core::callback::{parse_notification, CallbackAck, CallbackLedger};
 use crate::core::definition::{check_action_id, ActionDefinition};
-use crate::core::error::{ErrorDetails, IssueKind, ValidationIssue};
+use crate::core::error::{parameter_pointer, ErrorDetails, IssueKind, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailureKind};
 use crate::core::invocation::{check_invoke_id, InvokeOptions, StatusEvent};
 use crate::core::{DataActionsError, Secret};
@@ -604,15 +604,23 @@ pub fn error_details_from_value(value: &Value) -> Option<ErrorDetails> {
 }
 
 fn issue_from_value(value: &Value) -> ValidationIssue {
-    if let Ok(issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
+    if let Ok(mut issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
+        // A peer from before pointers: the parameter's own.
+        if issue.pointer.is_empty() && !issue.parameter.is_empty() {
+            issue.pointer = parameter_pointer(&issue.parameter);
+        }
         return issue;
     }
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+    let parameter = text("parameter").unwrap_or_default();
     ValidationIssue {
-        parameter: text("parameter").unwrap_or_default(),
+        pointer: text("pointer").unwrap_or_else(|| if parameter.is_empty() { String::new() } else { parameter_pointer(&parameter) }),
+        parameter,
         kind: match text("kind").as_deref() {
             Some("missing_required") => IssueKind::MissingRequired,
             Some("unknown_parameter") => IssueKind::UnknownParameter,
+            Some("out_of_range") => IssueKind::OutOfRange,
+            Some("not_in_enum") => IssueKind::NotInEnum,
             _ => IssueKind::WrongType,
         },
         expected: text("expected"),
@@ -809,6 +817,20 @@ mod tests {
         assert_eq!(sent[0].url, "https://proxy.example/base/v1/actions/calc/validate");
         assert_eq!(sent[0].body.as_deref(), Some(br#"{"inputs":{"n":"42"}}"#.as_slice()));
         assert_eq!(run(proxy.validate("calc", &json!([1]), None)).unwrap_err().code, "bad_input");
+    }
+
+    #[test]
+    fn issues_from_the_worker_keep_their_pointer_and_older_ones_get_their_parameters() {
+        let current = json!({"parameter": "address", "pointer": "/address/zip", "kind": "out_of_range", "message": "m"});
+        let issue = issue_from_value(&current);
+        assert_eq!((issue.pointer.as_str(), issue.kind), ("/address/zip", IssueKind::OutOfRange));
+        let older = json!({"parameter": "a/b", "kind": "wrong_type", "expected": "integer", "message": "m"});
+        assert_eq!(issue_from_value(&older).pointer, "/a~1b");
+        let odd = json!({"parameter": "n", "kind": "not_in_enum", "message": 3});
+        let issue = issue_from_value(&odd);
+        assert_eq!((issue.pointer.as_str(), issue.kind, issue.message.as_str()), ("/n", IssueKind::NotInEnum, "invalid input"));
+        let whole = issue_from_value(&json!({"kind": "something_new"}));
+        assert_eq!((whole.parameter.as_str(), whole.pointer.as_str(), whole.kind), ("", "", IssueKind::WrongType));
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Invocation {
             };
             let token = new_callback_token(&token_bytes);
             let callback = wants_callback(&definition).then(|| callback_url(&app.settings().public_url, &id, &token));
-            let record = InvocationRecord::new(
+            let mut record = InvocationRecord::new(
                 NewRecord {
                     invocation_id: &id,
                     action_id: &command.action_id,
@@ -179,6 +179,7 @@ impl Invocation {
                 },
                 app.now(),
             );
+            record.output_schema = definition.output_schema.clone();
             // A duplicate may have reserved while the definition was read: look again, and
             // reserve in the same step (no await between the load and the save).
             if store.load().map_err(|e| storage_error(app, e))?.is_some() {

@@ -104,6 +104,7 @@ async fn sync_fast_path(
         },
         app.now(),
     );
+    record.output_schema = definition.output_schema.clone();
     let options = InvokeOptions { context: Some(context), ..InvokeOptions::default() };
     match app.invoke(action_id, &inputs, options).await {
         Ok(result) => record.apply_invoke_result(&result, app.now()),

@@ -58,12 +58,12 @@ describe("genesys-cloud", () => {
     assert.equal(stats.requests.poll ?? 0, 0, "nothing is ever polled");
   });
 
-  test("inputs are validated by the contract: every issue, named", async () => {
+  test("inputs are validated by the contract: every issue, named, with its JSON pointer", async () => {
     const res = await call("POST", "/v1/actions/lookup-customer/invoke", { body: { inputs: { colour: "red" } } });
     assert.equal(res.status, 422, res.text);
     assert.equal(res.body.error.code, "validation");
-    const issues = res.body.error.issues.map((i) => [i.parameter, i.kind]).sort();
-    assert.deepEqual(issues, [["colour", "unknown_parameter"], ["customerId", "missing_required"]]);
+    const issues = res.body.error.issues.map((i) => [i.parameter, i.pointer, i.kind]).sort();
+    assert.deepEqual(issues, [["colour", "/colour", "unknown_parameter"], ["customerId", "/customerId", "missing_required"]]);
     const valid = await call("POST", "/v1/actions/lookup-customer/validate", { body: { inputs: { customerId: 7 } } });
     assert.equal(valid.status, 200, valid.text);
     assert.deepEqual(valid.body.inputs, { customerId: "7" });

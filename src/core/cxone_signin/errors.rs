@@ -9,9 +9,18 @@ use crate::core::operation::response_error;
 use crate::core::profile::cxone_seed::parse_upstream_errors;
 
 /// The first error an error body names (RFC 6749 §5.2's `error` and `error_description`, or an
-/// `errors[]` list).
+/// `errors[]` list). CXone's API reference spells the description `errorDescription`: it is
+/// read when `error_description` is absent.
 pub(super) fn first_upstream_error(body: &[u8]) -> Option<UpstreamError> {
-    parse_upstream_errors(body).into_iter().next()
+    let mut first = parse_upstream_errors(body).into_iter().next()?;
+    if first.message == first.code {
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let camel = value.get("errorDescription").and_then(serde_json::Value::as_str);
+        if let (None, Some(description)) = (value.get("error_description"), camel) {
+            first.message = description.to_string();
+        }
+    }
+    Some(first)
 }
 
 /// `upstream`: an answer that is not what the platform documents.

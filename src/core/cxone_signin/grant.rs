@@ -173,18 +173,7 @@ pub fn grant_error(response: &HttpResponse, grant: Grant) -> DataActionsError {
 /// JSON escapes it and form-encoded), so that no error built from it can repeat one: a token
 /// endpoint may echo the `username` (the access key id) in its `error_description`.
 pub fn scrub_response(response: &HttpResponse, secrets: &[&str]) -> HttpResponse {
-    let mut forms: Vec<Vec<u8>> = Vec::new();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let json = serde_json::to_string(secret).unwrap_or_default();
-        let json = json.trim_matches('"').to_string();
-        for form in [secret.to_string(), json, form_encode_component(secret)] {
-            if !form.is_empty() && !forms.iter().any(|known| known == form.as_bytes()) {
-                forms.push(form.into_bytes());
-            }
-        }
-    }
-    // Longest first, so a secret containing another is blanked whole.
-    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    let forms = secret_forms(secrets);
     let scrub = |bytes: &[u8]| forms.iter().fold(bytes.to_vec(), |text, form| replace_all(&text, form, b"***"));
     HttpResponse {
         status: response.status,
@@ -195,6 +184,29 @@ pub fn scrub_response(response: &HttpResponse, secrets: &[&str]) -> HttpResponse
             .collect(),
         body: scrub(&response.body),
     }
+}
+
+/// A text with every form of every secret blanked out (a transport failure's message).
+pub fn scrub_text(text: &str, secrets: &[&str]) -> String {
+    let scrubbed = secret_forms(secrets).iter().fold(text.as_bytes().to_vec(), |text, form| replace_all(&text, form, b"***"));
+    String::from_utf8_lossy(&scrubbed).into_owned()
+}
+
+/// Each secret raw, as JSON escapes it and form-encoded, longest first (so that a secret
+/// containing another is blanked whole).
+fn secret_forms(secrets: &[&str]) -> Vec<Vec<u8>> {
+    let mut forms: Vec<Vec<u8>> = Vec::new();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json.trim_matches('"').to_string();
+        for form in [secret.to_string(), json, form_encode_component(secret)] {
+            if !form.is_empty() && !forms.iter().any(|known| known == form.as_bytes()) {
+                forms.push(form.into_bytes());
+            }
+        }
+    }
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms
 }
 
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {

@@ -30,7 +30,7 @@ pub use session::CxoneSession;
 pub use settings::{CxoneSettings, CxoneSettingsInput, DEFAULT_ISSUER};
 
 use discovery::{cxone_configuration_request, openid_configuration_request, parse_cxone_configuration, parse_openid_configuration};
-use grant::{grant_error, is_refusal, parse_grant_answer, password_grant_request, refresh_grant_request, scrub_response, Grant, Granted};
+use grant::{grant_error, is_refusal, parse_grant_answer, password_grant_request, refresh_grant_request, scrub_response, scrub_text, Grant, Granted};
 use id_token::tenant_id_from_id_token;
 use session::{credentials_tag, refresh_token_unexpired};
 use settings::{check_url, UrlShape};
@@ -136,16 +136,15 @@ impl CxoneSignIn {
         if self.progress.phase != Phase::InFlight {
             return;
         }
-        // Nothing below may repeat a secret an upstream echoed back in a refusal: the
-        // configured ones, nor the refresh token offered.
-        let result = result.map(|response| match response.is_success() {
-            true => response,
-            false => {
-                let offered = self.offered_refresh.as_ref().map(Secret::expose);
-                let secrets: Vec<&str> = self.settings.secrets().into_iter().chain(offered).collect();
-                scrub_response(&response, &secrets)
-            }
-        });
+        // Nothing below may repeat a secret an upstream echoed back in a refusal (the configured
+        // ones, nor the refresh token offered), nor one a transport's message carries by mistake.
+        let offered = self.offered_refresh.as_ref().map(Secret::expose);
+        let secrets: Vec<&str> = self.settings.secrets().into_iter().chain(offered).collect();
+        let result = match result {
+            Ok(response) if response.is_success() => Ok(response),
+            Ok(response) => Ok(scrub_response(&response, &secrets)),
+            Err(failure) => Err(TransportFailure { message: scrub_text(&failure.message, &secrets), ..failure }),
+        };
         let outcome = self.progress.exchange.on_result(result, governor, now_ms, None);
         let Some(response) = self.progress.absorb(outcome, None) else { return };
         match self.stage {

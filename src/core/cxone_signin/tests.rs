@@ -147,7 +147,7 @@ fn a_first_sign_in_discovers_grants_and_finds_the_api_host() {
     assert_eq!(session.token.access_token, answer["access_token"].as_str().unwrap());
     assert_eq!((session.token.obtained_at_ms, session.token.expires_at_ms), (granted_at, granted_at + 3_600_000));
     assert_eq!(session.refresh_token.as_ref().map(Secret::expose), Some("golden-refresh-token-7f3a9c"));
-    assert_eq!(session.refresh_expires_at_ms, Some(granted_at + 7_200_000));
+    assert_eq!(session.refresh_expires_at_ms, None, "no refresh_token_expires_in: tried until refused");
     assert_eq!((session.issuer.as_str(), session.token_endpoint.as_str()), (ISSUER, TOKEN_ENDPOINT));
     assert_eq!((session.tenant_id.as_str(), session.api_base_url.as_str()), (TENANT, API));
     assert_eq!(session.credentials_tag, credentials_tag(&settings()));
@@ -298,7 +298,8 @@ fn every_failure_is_a_typed_error() {
         (vec![answer(404, &json!({}))], "upstream", "HTTP 404 for the OpenID configuration"),
         (vec![Ok(HttpResponse::json(302, &json!({})).with_header("Location", "https://x.example/a?secret=1"))], "upstream", "a redirect to https://x.example/a,"),
         (vec![ok(OPENID_CONFIGURATION), answer(401, &json!({"error": "invalid_client", "error_description": "bad client"}))], "unauthorized", "refused the access key or the OAuth client (password grant): bad client"),
-        (vec![ok(OPENID_CONFIGURATION), answer(400, &json!({"error": "invalid_grant"}))], "unauthorized", "password grant"),
+        (vec![ok(OPENID_CONFIGURATION), answer(400, &json!({"error": "invalid_grant"}))], "unauthorized", "(password grant): invalid_grant"),
+        (vec![ok(OPENID_CONFIGURATION), answer(400, &json!({"error": "invalid_grant", "errorDescription": "bad key"}))], "unauthorized", "(password grant): bad key"),
         (vec![ok(OPENID_CONFIGURATION), answer(500, &json!({}))], "upstream", "HTTP 500 from the token endpoint"),
         (vec![ok(OPENID_CONFIGURATION), answer(403, &json!({"error": "access_denied", "error_description": "user disabled"}))], "forbidden", "forbids the sign-in of this client or API user: user disabled"),
         (vec![ok(OPENID_CONFIGURATION), answer(200, &json!({"access_token": "a"}))], "upstream", "lacks access_token or expires_in"),
@@ -333,6 +334,10 @@ fn no_secret_or_token_reaches_an_error_or_a_debug_view() {
     let echo = json!({"error": "invalid_grant", "error_description": "old-refresh/token is expired"});
     let err = drive(CxoneSignIn::new(settings(), Some(session_at(NOW))), vec![answer(400, &echo), answer(400, &echo)]).outcome.unwrap_err();
     assert!(err.to_string().ends_with("(password grant): *** is expired"), "{err}");
+    // A transport's message, should it carry one by mistake.
+    let leaky = Err(TransportFailure::new(TransportFailureKind::Refused, format!("proxy refused password={ACCESS_KEY_SECRET}")));
+    let err = run_answers(None, vec![ok(OPENID_CONFIGURATION), leaky]).outcome.unwrap_err();
+    assert_eq!(err.to_string(), "transport failure (Refused): proxy refused password=***");
     // 429 messages too.
     let limited = || answer(429, &json!({"errors": [{"code": "SLOW", "message": format!("slow down, {ACCESS_KEY_ID}")}]}));
     let err = run_answers(None, vec![ok(OPENID_CONFIGURATION), limited(), limited(), limited()]).outcome.unwrap_err();

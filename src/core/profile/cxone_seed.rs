@@ -13,7 +13,7 @@ use crate::core::action_list::{ActionList, ActionPage, ActionSummary, MAX_PAGE_S
 use crate::core::audit::{payload_hash, payload_hash_of_json};
 use crate::core::config::ClientConfig;
 use crate::core::definition::{check_action_id, parse_definition_response, ActionDefinition, DefinitionAnswer};
-use crate::core::error::{upstream_error_from_value, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
+use crate::core::error::{parameter_pointer, upstream_error_from_value, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
 use crate::core::invocation::{parse_status_body, InvocationStatus, InvokeOptions};
 use crate::core::operation::{response_error, SingleRequest};
@@ -280,8 +280,10 @@ fn upstream_issues(body: &[u8]) -> Vec<ValidationIssue> {
     list.iter()
         .map(|entry| {
             let code = entry.get("code").and_then(Value::as_str).unwrap_or_default();
+            let parameter = entry.get("parameter").and_then(Value::as_str).unwrap_or_default().to_string();
             ValidationIssue {
-                parameter: entry.get("parameter").and_then(Value::as_str).unwrap_or_default().to_string(),
+                pointer: if parameter.is_empty() { String::new() } else { parameter_pointer(&parameter) },
+                parameter,
                 kind: match code {
                     "MISSING_REQUIRED" => IssueKind::MissingRequired,
                     "UNKNOWN_PARAMETER" => IssueKind::UnknownParameter,

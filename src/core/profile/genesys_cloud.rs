@@ -28,10 +28,11 @@ use crate::core::action_list::{ActionList, ActionPage, ActionSummary, MAX_PAGE_S
 use crate::core::audit::payload_hash;
 use crate::core::config::ClientConfig;
 use crate::core::definition::{check_action_id, ActionDefinition, DefinitionAnswer, InputParameter, OutputParameter, ParamType};
-use crate::core::error::{DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
+use crate::core::error::{parameter_pointer, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
 use crate::core::invocation::{InvocationStatus, InvokeOptions};
 use crate::core::operation::SingleRequest;
+use crate::core::schema::Schema;
 use crate::core::token::{parse_token_answer, TokenRecord};
 
 use super::Profile;
@@ -146,17 +147,16 @@ pub fn action_definition(value: Value) -> Result<ActionDefinition, &'static str>
         .as_ref()
         .map(|schema| properties(schema).map(|(name, param_type, _)| OutputParameter { name, param_type }).collect())
         .unwrap_or_default();
+    // The validator must be able to use them (the subset src/core/schema.rs knows).
+    for schema in [&input_schema, &output_schema].into_iter().flatten() {
+        if Schema::compile(schema).is_err() {
+            return Err("a contract schema is not a usable JSON Schema");
+        }
+    }
     // The contract is carried once, as the two schemas.
     extra.remove("contract");
     extra.insert("mode".into(), Value::String("sync".into()));
-    let mut definition = ActionDefinition { id, inputs, outputs, extra };
-    if let Some(schema) = input_schema {
-        definition.extra.insert("inputSchema".into(), schema);
-    }
-    if let Some(schema) = output_schema {
-        definition.extra.insert("outputSchema".into(), schema);
-    }
-    Ok(definition)
+    Ok(ActionDefinition { id, inputs, outputs, input_schema, output_schema, extra })
 }
 
 fn input_parameters(schema: &Value) -> Vec<InputParameter> {
@@ -372,7 +372,7 @@ pub fn read_error_body(body: &[u8]) -> UpstreamErrorBody {
                     } else {
                         IssueKind::WrongType
                     };
-                    Some(ValidationIssue { message: format!("`{field}`: {code}"), parameter: field, kind, expected: None })
+                    Some(ValidationIssue { message: format!("`{field}`: {code}"), pointer: parameter_pointer(&field), parameter: field, kind, expected: None })
                 })
                 .collect()
         })
@@ -507,8 +507,10 @@ mod tests {
         let outputs: Vec<(&str, ParamType)> = definition.outputs.iter().map(|p| (p.name.as_str(), p.param_type)).collect();
         assert_eq!(outputs, [("customerId", ParamType::String), ("lifetimeValue", ParamType::Number), ("tier", ParamType::String)]);
         let extra = &definition.extra;
-        assert_eq!(extra["inputSchema"], recorded_action()["contract"]["input"]["inputSchema"]);
-        assert_eq!(extra["outputSchema"], recorded_action()["contract"]["output"]["successSchema"]);
+        assert_eq!(definition.input_schema.as_ref(), Some(&recorded_action()["contract"]["input"]["inputSchema"]));
+        assert_eq!(definition.output_schema.as_ref(), Some(&recorded_action()["contract"]["output"]["successSchema"]));
+        let serialised = serde_json::to_value(&definition).unwrap();
+        assert_eq!(serialised["inputSchema"]["required"], json!(["phoneNumber"]), "serialised as inputSchema");
         assert_eq!((extra["name"].as_str(), extra["category"].as_str(), extra["mode"].as_str()), (Some("Lookup customer by phone"), Some("CRM"), Some("sync")));
         assert_eq!(extra["config"]["timeoutSeconds"], 20);
         assert!(!extra.contains_key("contract"), "the contract is carried once, as the two schemas");
@@ -561,7 +563,7 @@ mod tests {
         let refused = HttpResponse::json(400, &body);
         let error = Profile::GenesysCloud.response_error(&refused, RequestPurpose::Invoke, None);
         assert_eq!((error.code(), error.status()), ("validation", Some(400)));
-        assert_eq!(error.issues()[0].parameter, "phoneNumber");
+        assert_eq!((error.issues()[0].parameter.as_str(), error.issues()[0].pointer.as_str()), ("phoneNumber", "/phoneNumber"));
         assert_eq!(error.issues()[0].kind, IssueKind::MissingRequired);
         let not_found = json!({"message": "Action custom_-_x not found", "code": "not.found", "status": 404, "contextId": "ctx-404", "details": [], "errors": []});
         let error = Profile::GenesysCloud.response_error(&HttpResponse::json(404, &not_found), RequestPurpose::Definition, None);
