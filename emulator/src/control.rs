@@ -13,6 +13,11 @@ use serde_json::{json, Value};
 use crate::errors::{json_response, plain_response, ApiError};
 use crate::state::AppState;
 
+/// A control request's body, or the 400 `BAD_REQUEST` for one that could not be read.
+pub(crate) fn control_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+}
+
 /// `GET /_emulator/config`.
 pub async fn get_config(State(state): State<Arc<AppState>>) -> Response {
     json_response(StatusCode::OK, &state.knobs())
@@ -23,9 +28,9 @@ pub async fn post_config(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
+    let body = match control_body(body) {
         Ok(body) => body,
-        Err(rejection) => return ApiError::bad_request(rejection.body_text()).into_response(),
+        Err(error) => return error.into_response(),
     };
     let patch = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(patch)) => patch,
