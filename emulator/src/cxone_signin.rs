@@ -580,30 +580,22 @@ pub async fn get_faults(State(state): State<Arc<AppState>>) -> Response {
 pub async fn post_faults(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match control_body(body) {
-        Ok(body) => body,
-        Err(error) => return error.into_response(),
-    };
-    let faults: SignInFaults = match serde_json::from_slice(&body) {
-        Ok(faults) => faults,
-        Err(e) => {
-            return ApiError::bad_request(format!("malformed sign-in faults: {e}")).into_response()
-        }
-    };
+) -> Result<Response, ApiError> {
+    let body = control_body(body)?;
+    let faults: SignInFaults = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed sign-in faults: {e}")))?;
     if !matches!(faults.status, 429 | 500 | 502 | 503 | 504) {
-        return ApiError::many(
+        return Err(ApiError::many(
             StatusCode::BAD_REQUEST,
             vec![ErrorItem::new(
                 "INVALID_CONFIG",
                 "status: expected 429, 500, 502, 503 or 504",
             )
             .with_field("status")],
-        )
-        .into_response();
+        ));
     }
     state.signin.set_faults(faults);
-    json_response(StatusCode::OK, &faults)
+    Ok(json_response(StatusCode::OK, &faults))
 }
 
 #[cfg(test)]
