@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::errors::{json_response, ApiError};
+use crate::errors::{json_response, with_cache_control, ApiError};
 use crate::faults;
 use crate::oauth_form;
 use crate::state::{AppState, Scopes, SCOPE_EXECUTE, SCOPE_READ};
@@ -54,17 +54,18 @@ struct OAuthErrorBody<'a> {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let mut response = json_response(
-            self.status,
-            &OAuthErrorBody {
-                error: self.error,
-                error_description: &self.description,
-            },
+        let mut response = with_cache_control(
+            json_response(
+                self.status,
+                &OAuthErrorBody {
+                    error: self.error,
+                    error_description: &self.description,
+                },
+            ),
+            "no-store",
         );
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.basic_challenge {
-            headers.insert(
+            response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"cxone-emulator\""),
             );
@@ -179,18 +180,21 @@ fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
     let scopes = grant(request.scope.as_deref())?;
     let (token, lifetime) = state.issue_token(scopes);
     let scope = scopes.to_scope_string();
-    let mut response = json_response(
-        StatusCode::OK,
-        &TokenBody {
-            access_token: &token,
-            token_type: "Bearer",
-            expires_in: lifetime,
-            scope: &scope,
-        },
+    let mut response = with_cache_control(
+        json_response(
+            StatusCode::OK,
+            &TokenBody {
+                access_token: &token,
+                token_type: "Bearer",
+                expires_in: lifetime,
+                scope: &scope,
+            },
+        ),
+        "no-store",
     );
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 

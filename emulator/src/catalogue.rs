@@ -405,6 +405,16 @@ impl Action {
         self.definition_body.clone()
     }
 
+    /// The names in `inputs` the action does not declare, in name order.
+    pub fn unknown_inputs<'a>(&self, inputs: &'a Map<String, Value>) -> Vec<&'a String> {
+        let mut unknown: Vec<&String> = inputs
+            .keys()
+            .filter(|key| !self.inputs.iter().any(|def| &def.name == *key))
+            .collect();
+        unknown.sort();
+        unknown
+    }
+
     /// Every problem with `inputs`, in a stable order: declared parameters first (missing or
     /// mistyped, in declaration order), then unknown ones (in name order).
     pub fn validate_inputs(&self, inputs: &Map<String, Value>) -> Vec<ErrorItem> {
@@ -437,12 +447,7 @@ impl Action {
                 _ => {}
             }
         }
-        let mut unknown: Vec<&String> = inputs
-            .keys()
-            .filter(|key| !self.inputs.iter().any(|def| &def.name == *key))
-            .collect();
-        unknown.sort();
-        for key in unknown {
+        for key in self.unknown_inputs(inputs) {
             problems.push(
                 ErrorItem::new("UNKNOWN_PARAMETER", format!("unknown parameter {key}"))
                     .with_parameter(key.as_str()),

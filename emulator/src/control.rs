@@ -13,6 +13,11 @@ use serde_json::{json, Value};
 use crate::errors::{json_response, plain_response, ApiError};
 use crate::state::AppState;
 
+/// A control request's body, or the 400 `BAD_REQUEST` for one that could not be read.
+pub(crate) fn control_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+}
+
 /// `GET /_emulator/config`.
 pub async fn get_config(State(state): State<Arc<AppState>>) -> Response {
     json_response(StatusCode::OK, &state.knobs())
@@ -22,23 +27,20 @@ pub async fn get_config(State(state): State<Arc<AppState>>) -> Response {
 pub async fn post_config(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return ApiError::bad_request(rejection.body_text()).into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let body = control_body(body)?;
     let patch = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(patch)) => patch,
         Ok(_) => {
-            return ApiError::bad_request("the body must be a JSON object of knobs").into_response()
+            return Err(ApiError::bad_request(
+                "the body must be a JSON object of knobs",
+            ))
         }
-        Err(e) => {
-            return ApiError::bad_request(format!("malformed JSON body: {e}")).into_response()
-        }
+        Err(e) => return Err(ApiError::bad_request(format!("malformed JSON body: {e}"))),
     };
     match state.patch_knobs(&patch) {
-        Ok(knobs) => json_response(StatusCode::OK, &knobs),
-        Err(problems) => ApiError::many(StatusCode::BAD_REQUEST, problems).into_response(),
+        Ok(knobs) => Ok(json_response(StatusCode::OK, &knobs)),
+        Err(problems) => Err(ApiError::many(StatusCode::BAD_REQUEST, problems)),
     }
 }
 

@@ -39,7 +39,8 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::clock::unix_seconds;
-use crate::errors::{json_response, ApiError, ErrorItem};
+use crate::control::control_body;
+use crate::errors::{json_response, with_cache_control, ApiError, ErrorItem};
 use crate::faults;
 use crate::oauth_form;
 use crate::state::{AppState, Scopes};
@@ -265,16 +266,18 @@ impl SignInError {
 
 impl IntoResponse for SignInError {
     fn into_response(self) -> Response {
-        let mut response = json_response(
-            self.status,
-            &json!({
-                "error": self.error,
-                "error_description": self.description,
-                "errorDescription": self.description,
-            }),
+        let mut response = with_cache_control(
+            json_response(
+                self.status,
+                &json!({
+                    "error": self.error,
+                    "error_description": self.description,
+                    "errorDescription": self.description,
+                }),
+            ),
+            "no-store",
         );
         let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         for (name, value) in self.headers {
             headers.append(name, value);
         }
@@ -306,13 +309,6 @@ async fn enter(state: &AppState, endpoint: FaultEndpoint) -> Result<(), SignInEr
         ));
     }
     Err(error)
-}
-
-fn with_no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// The discovery document.
@@ -547,7 +543,7 @@ fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
     response
         .headers_mut()
         .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(with_no_store(response))
+    Ok(with_cache_control(response, "no-store"))
 }
 
 /// `POST /auth/token`.
@@ -584,30 +580,22 @@ pub async fn get_faults(State(state): State<Arc<AppState>>) -> Response {
 pub async fn post_faults(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return ApiError::bad_request(rejection.body_text()).into_response(),
-    };
-    let faults: SignInFaults = match serde_json::from_slice(&body) {
-        Ok(faults) => faults,
-        Err(e) => {
-            return ApiError::bad_request(format!("malformed sign-in faults: {e}")).into_response()
-        }
-    };
+) -> Result<Response, ApiError> {
+    let body = control_body(body)?;
+    let faults: SignInFaults = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed sign-in faults: {e}")))?;
     if !matches!(faults.status, 429 | 500 | 502 | 503 | 504) {
-        return ApiError::many(
+        return Err(ApiError::many(
             StatusCode::BAD_REQUEST,
             vec![ErrorItem::new(
                 "INVALID_CONFIG",
                 "status: expected 429, 500, 502, 503 or 504",
             )
             .with_field("status")],
-        )
-        .into_response();
+        ));
     }
     state.signin.set_faults(faults);
-    json_response(StatusCode::OK, &faults)
+    Ok(json_response(StatusCode::OK, &faults))
 }
 
 #[cfg(test)]

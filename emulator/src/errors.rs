@@ -114,6 +114,15 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Re
     }
 }
 
+/// `response` with `Cache-Control: {directive}` (`no-store` on token answers, `no-cache` on
+/// definitions and listings).
+pub fn with_cache_control(mut response: Response, directive: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(directive));
+    response
+}
+
 /// A JSON answer from already serialised bytes.
 pub fn json_bytes_response(status: StatusCode, bytes: impl Into<Body>) -> Response {
     let mut response = Response::new(bytes.into());

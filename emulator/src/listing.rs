@@ -7,12 +7,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::catalogue::{Catalogue, Mode};
-use crate::errors::{json_response, ApiError};
+use crate::errors::{json_response, with_cache_control, ApiError};
 use crate::state::{AppState, SCOPE_READ};
 use crate::stats::Route;
 
@@ -118,10 +118,9 @@ pub fn page<'a>(catalogue: &'a Catalogue, query: &ListQuery) -> Result<Page<'a>,
 
 /// `GET /api/v2/data-actions`: needs `data-actions:read`.
 pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    match list_inner(&state, &uri, &headers).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
+    list_inner(&state, &uri, &headers)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn list_inner(
@@ -135,11 +134,10 @@ async fn list_inner(
     }
     let query = parse_query(uri.query())?;
     let page = page(&state.catalogue, &query)?;
-    let mut response = json_response(StatusCode::OK, &page);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(with_cache_control(
+        json_response(StatusCode::OK, &page),
+        "no-cache",
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::auth;
 use crate::callbacks::spawn_delivery;
 use crate::catalogue::{Action, Mode, Outcome};
-use crate::errors::{json_bytes_response, json_response, ApiError, ErrorItem};
+use crate::errors::{json_bytes_response, json_response, with_cache_control, ApiError, ErrorItem};
 use crate::faults;
 use crate::invocations::{
     outcome_status, CallbackTarget, DeliveryState, Invocation, Status, Timing,
@@ -107,10 +107,10 @@ async fn definition_inner(
     } else {
         json_bytes_response(StatusCode::OK, action.definition_body())
     };
-    let headers = response.headers_mut();
-    headers.insert(header::ETAG, action.etag().clone());
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    response
+        .headers_mut()
+        .insert(header::ETAG, action.etag().clone());
+    Ok(with_cache_control(response, "no-cache"))
 }
 
 /// A parsed invoke body.
@@ -173,9 +173,11 @@ fn parse_invoke_body(body: &[u8]) -> Result<InvokeRequest, ApiError> {
     })
 }
 
-fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Whether a request body may be read as JSON: no `Content-Type`, or one whose media type is
+/// `application/json` or ends in `+json` (every profile's invoke and execute read it so).
+pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
+        return true;
     };
     let essence = value
         .to_str()
@@ -185,7 +187,11 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    if is_json_content_type(headers) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -439,11 +445,10 @@ async fn poll_inner(
     };
     let body = body
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))?;
-    let mut response = json_bytes_response(StatusCode::OK, body);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(with_cache_control(
+        json_bytes_response(StatusCode::OK, body),
+        "no-store",
+    ))
 }
 
 /// `DELETE /api/v2/data-actions/{id}/invoke/{invokeId}`.

@@ -11,17 +11,18 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::catalogue::{Action, Mode, Outcome};
 use crate::clock::http_date_after;
-use crate::errors::json_response;
+use crate::errors::{json_response, with_cache_control};
 use crate::genesys::contract::{action_body, check_inputs, Expand};
 use crate::genesys::errors::{context_id, Detail, ErrorBody};
 use crate::genesys::{find_action, gate, rate_limited};
 use crate::invocations::{outcome_status, Invocation, Status};
+use crate::routes::is_json_content_type;
 use crate::state::AppState;
 use crate::stats::Route;
 
@@ -96,26 +97,14 @@ async fn get_inner(
     let id = id?;
     let expand = parse_get_query(uri.query())?;
     let action = find_action(state, &id)?;
-    let mut response = json_response(StatusCode::OK, &action_body(&action, expand));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(with_cache_control(
+        json_response(StatusCode::OK, &action_body(&action, expand)),
+        "no-cache",
+    ))
 }
 
 fn check_json_content_type(headers: &HeaderMap) -> Result<(), ErrorBody> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let essence = value
-        .to_str()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
+    if is_json_content_type(headers) {
         Ok(())
     } else {
         Err(ErrorBody::new(

@@ -165,12 +165,7 @@ pub fn check_inputs(action: &Action, inputs: &Map<String, Value>) -> Vec<(String
             _ => {}
         }
     }
-    let mut unknown: Vec<&String> = inputs
-        .keys()
-        .filter(|key| !action.inputs.iter().any(|def| &def.name == *key))
-        .collect();
-    unknown.sort();
-    for key in unknown {
+    for key in action.unknown_inputs(inputs) {
         issues.push((
             format!(
                 "object instance has properties which are not allowed by the schema: [\"{key}\"]"

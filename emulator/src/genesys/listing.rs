@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::catalogue::Catalogue;
-use crate::errors::json_response;
+use crate::errors::{json_response, with_cache_control};
 use crate::genesys::contract::{action_body, Expand};
 use crate::genesys::errors::ErrorBody;
 use crate::genesys::gate;
@@ -126,10 +126,9 @@ pub fn page(catalogue: &Catalogue, query: &ListQuery) -> Value {
 
 /// `GET /api/v2/integrations/actions`.
 pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    match list_inner(&state, &uri, &headers).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
+    list_inner(&state, &uri, &headers)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn list_inner(
@@ -139,11 +138,10 @@ async fn list_inner(
 ) -> Result<Response, ErrorBody> {
     gate(state, Route::List, None, headers).await?;
     let query = parse_query(uri.query())?;
-    let mut response = json_response(StatusCode::OK, &page(&state.catalogue, &query));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(with_cache_control(
+        json_response(StatusCode::OK, &page(&state.catalogue, &query)),
+        "no-cache",
+    ))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::cxone_signin::FaultEndpoint;
-use crate::errors::json_response;
+use crate::errors::{json_response, with_cache_control};
 use crate::faults;
 use crate::oauth_form;
 use crate::state::{AppState, Scopes};
@@ -47,18 +47,17 @@ struct LoginErrorBody<'a> {
 
 impl IntoResponse for LoginError {
     fn into_response(self) -> Response {
-        let mut response = json_response(
-            self.status,
-            &LoginErrorBody {
-                error: self.error,
-                description: &self.description,
-                error_description: &self.description,
-            },
-        );
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+        with_cache_control(
+            json_response(
+                self.status,
+                &LoginErrorBody {
+                    error: self.error,
+                    description: &self.description,
+                    error_description: &self.description,
+                },
+            ),
+            "no-store",
+        )
     }
 }
 
@@ -114,18 +113,17 @@ fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
         ));
     }
     let (token, lifetime) = state.issue_token(Scopes::ALL);
-    let mut response = json_response(
-        StatusCode::OK,
-        &TokenBody {
-            access_token: &token,
-            token_type: "bearer",
-            expires_in: lifetime,
-        },
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(with_cache_control(
+        json_response(
+            StatusCode::OK,
+            &TokenBody {
+                access_token: &token,
+                token_type: "bearer",
+                expires_in: lifetime,
+            },
+        ),
+        "no-store",
+    ))
 }
 
 /// `POST /oauth/token`.

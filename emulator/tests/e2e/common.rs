@@ -7,6 +7,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use cxone_emulator::{Config, Profile, RunningServer};
 use reqwest::{Method, Response};
 use serde_json::Value;
@@ -14,6 +16,16 @@ use tokio::sync::mpsc;
 
 pub const READ: &str = "data-actions:read";
 pub const EXECUTE: &str = "data-actions:execute";
+
+/// An `Authorization: Basic base64(id:secret)` value.
+pub fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// The demo OAuth client's `Authorization: Basic` value.
+pub fn demo_basic() -> String {
+    basic("demo-client", "demo-secret")
+}
 
 pub struct Emu {
     pub url: String,
@@ -58,14 +70,22 @@ impl Emu {
         format!("{}{path}", self.url)
     }
 
-    pub async fn token_response(&self, form: &str) -> Response {
-        self.http
-            .post(self.at("/oauth2/token"))
+    /// POSTs `form` (`application/x-www-form-urlencoded`) to the absolute `url`, with this
+    /// `Authorization` header if one is given.
+    pub async fn post_form(&self, url: &str, authorization: Option<&str>, form: &str) -> Response {
+        let mut request = self
+            .http
+            .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.to_owned())
-            .send()
-            .await
-            .expect("token request")
+            .body(form.to_owned());
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send().await.expect("form request")
+    }
+
+    pub async fn token_response(&self, form: &str) -> Response {
+        self.post_form(&self.at("/oauth2/token"), None, form).await
     }
 
     /// A token with the given scope parameter (`None`: no scope parameter).

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use cxone_emulator::{Config, Profile};
 use hmac::{Hmac, Mac};
@@ -12,7 +12,7 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::common::{error_codes, Emu};
+use crate::common::{basic, demo_basic, error_codes, Emu};
 
 const TENANT: &str = cxone_emulator::DEFAULT_TENANT_ID;
 const PASSWORD_FORM: &str =
@@ -20,10 +20,6 @@ const PASSWORD_FORM: &str =
 
 async fn cxone() -> Emu {
     Emu::profile(Profile::Cxone).await
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
 async fn discover(emu: &Emu) -> Value {
@@ -39,19 +35,11 @@ async fn token_request(emu: &Emu, authorization: Option<&str>, form: &str) -> Re
         .as_str()
         .expect("token_endpoint")
         .to_owned();
-    let mut request = emu
-        .http
-        .post(endpoint)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned());
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    request.send().await.expect("token request")
+    emu.post_form(&endpoint, authorization, form).await
 }
 
 async fn grant(emu: &Emu, form: &str) -> Value {
-    let response = token_request(emu, Some(&basic("demo-client", "demo-secret")), form).await;
+    let response = token_request(emu, Some(&demo_basic()), form).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     response.json().await.expect("json")
@@ -70,6 +58,11 @@ fn refresh_form(token: &Value) -> String {
         "grant_type=refresh_token&refresh_token={}",
         token["refresh_token"].as_str().expect("refresh_token")
     )
+}
+
+/// The demo client's refresh with the refresh token of `token` (an earlier grant's answer).
+async fn refresh(emu: &Emu, token: &Value) -> Response {
+    token_request(emu, Some(&demo_basic()), &refresh_form(token)).await
 }
 
 #[tokio::test]
@@ -159,7 +152,7 @@ async fn the_password_grant_answers_tokens_and_an_id_token_with_the_tenant() {
 #[tokio::test]
 async fn bad_sign_ins_are_refused() {
     let emu = cxone().await;
-    let good = basic("demo-client", "demo-secret");
+    let good = demo_basic();
     for (authorization, form, status, error) in [
         (
             Some(good.clone()),
@@ -221,12 +214,7 @@ async fn refresh_tokens_rotate_and_are_good_once() {
     assert_ne!(second["access_token"], first["access_token"]);
     assert!(second["id_token"].is_string());
     // The used one is refused; the new one works once.
-    let used = token_request(
-        &emu,
-        Some(&basic("demo-client", "demo-secret")),
-        &refresh_form(&first),
-    )
-    .await;
+    let used = refresh(&emu, &first).await;
     assert_eq!(refused(used).await, (400, "invalid_grant".to_owned()));
     // A refresh may name only its client, as CXone's API reference shows.
     let response = token_request(
@@ -242,12 +230,7 @@ async fn refresh_tokens_rotate_and_are_good_once() {
         .control(Method::POST, "/_emulator/revoke-refresh-tokens")
         .await;
     assert_eq!(revoked["revoked"], 1);
-    let response = token_request(
-        &emu,
-        Some(&basic("demo-client", "demo-secret")),
-        &refresh_form(&third),
-    )
-    .await;
+    let response = refresh(&emu, &third).await;
     assert_eq!(refused(response).await, (400, "invalid_grant".to_owned()));
     let stats = emu.stats().await;
     assert_eq!(stats["signin"]["password"], 1);
@@ -280,12 +263,7 @@ async fn an_expired_refresh_token_is_refused() {
     .await;
     let token = grant(&emu, PASSWORD_FORM).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let response = token_request(
-        &emu,
-        Some(&basic("demo-client", "demo-secret")),
-        &refresh_form(&token),
-    )
-    .await;
+    let response = refresh(&emu, &token).await;
     let status = response.status();
     let body: Value = response.json().await.expect("json");
     assert_eq!(status, 400);
@@ -418,12 +396,7 @@ async fn counters_and_reset_cover_the_sign_in() {
         stats["signin"],
         json!({"discovery": 0, "password": 0, "refresh": 0, "configuration": 0})
     );
-    let response = token_request(
-        &emu,
-        Some(&basic("demo-client", "demo-secret")),
-        &refresh_form(&token),
-    )
-    .await;
+    let response = refresh(&emu, &token).await;
     assert_eq!(
         refused(response).await,
         (400, "invalid_grant".to_owned()),
@@ -441,7 +414,7 @@ async fn scripted_sign_in_faults_and_latency() {
         )
         .await;
     assert_eq!(set.status(), 200);
-    let good = basic("demo-client", "demo-secret");
+    let good = demo_basic();
     for _ in 0..2 {
         let response = token_request(&emu, Some(&good), PASSWORD_FORM).await;
         assert_eq!(response.status(), 503);

@@ -4,13 +4,11 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use cxone_emulator::Profile;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
-use crate::common::Emu;
+use crate::common::{basic, demo_basic, Emu};
 
 const ACTIONS: &str = "/api/v2/integrations/actions";
 
@@ -18,29 +16,14 @@ async fn genesys() -> Emu {
     Emu::profile(Profile::GenesysCloud).await
 }
 
-fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
-}
-
 async fn login(emu: &Emu, authorization: Option<&str>, form: &str) -> Response {
-    let mut request = emu
-        .http
-        .post(emu.at("/oauth/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned());
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    request.send().await.expect("login request")
+    emu.post_form(&emu.at("/oauth/token"), authorization, form)
+        .await
 }
 
+/// A token of the demo client (the login answers 200).
 async fn token(emu: &Emu) -> String {
-    let response = login(
-        emu,
-        Some(&basic("demo-client", "demo-secret")),
-        "grant_type=client_credentials",
-    )
-    .await;
+    let response = login(emu, Some(&demo_basic()), "grant_type=client_credentials").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     body["access_token"].as_str().expect("token").to_owned()
@@ -87,12 +70,7 @@ async fn error_body(response: Response) -> (u16, Value) {
 #[tokio::test]
 async fn login_takes_basic_client_credentials() {
     let emu = genesys().await;
-    let response = login(
-        &emu,
-        Some(&basic("demo-client", "demo-secret")),
-        "grant_type=client_credentials",
-    )
-    .await;
+    let response = login(&emu, Some(&demo_basic()), "grant_type=client_credentials").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.expect("json");
@@ -115,7 +93,7 @@ async fn login_takes_basic_client_credentials() {
 #[tokio::test]
 async fn login_errors_are_the_login_services() {
     let emu = genesys().await;
-    let good = basic("demo-client", "demo-secret");
+    let good = demo_basic();
     for (authorization, form, status, error) in [
         (
             Some(basic("someone", "demo-secret")),
@@ -561,7 +539,7 @@ async fn fault_knobs_answer_error_bodies() {
     emu.configure(json!({"rate503": 0.0, "latencyMs": 150}))
         .await;
     let started = Instant::now();
-    token_after_latency(&emu).await;
+    self::token(&emu).await;
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
@@ -576,7 +554,7 @@ async fn the_login_service_fails_on_demand() {
         )
         .await;
     assert_eq!(set.status(), 200);
-    let good = basic("demo-client", "demo-secret");
+    let good = demo_basic();
     for _ in 0..2 {
         let response = login(&emu, Some(&good), "grant_type=client_credentials").await;
         assert_eq!(response.status(), 429);
@@ -584,18 +562,8 @@ async fn the_login_service_fails_on_demand() {
         let body: Value = response.json().await.expect("json");
         assert!(body["error"].is_string() && body["description"].is_string());
     }
-    token_after_latency(&emu).await;
+    token(&emu).await;
     assert_eq!(emu.stats().await["requests"]["token"], 3);
-}
-
-async fn token_after_latency(emu: &Emu) {
-    let response = login(
-        emu,
-        Some(&basic("demo-client", "demo-secret")),
-        "grant_type=client_credentials",
-    )
-    .await;
-    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
