@@ -94,6 +94,14 @@ pub struct ActionDefinition {
 }
 
 impl ActionDefinition {
+    /// Reads a definition held as a JSON value (the JS bindings' arguments and proxy answers).
+    /// Through its JSON text, so that the wasm builds carry one copy of the (flattened, so large)
+    /// derived deserialiser, the one [`parse_definition_response`] uses, not a second one for
+    /// `Value` (about 7 KB of wasm, BENCHMARKS.md "npm package").
+    pub fn from_json_value(value: &Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(&serde_json::to_vec(value)?)
+    }
+
     /// The declared input of that name.
     pub fn input(&self, name: &str) -> Option<&InputParameter> {
         self.inputs.iter().find(|p| p.name == name)

@@ -97,7 +97,7 @@ mod bindings {
         #[wasm_bindgen(js_name = "validateInputs")]
         pub fn validate_inputs(&self, definition: JsValue, inputs: JsValue) -> Result<JsValue, JsValue> {
             let run = || -> Result<JsValue, ErrorDetails> {
-                let definition: ActionDefinition = serde_json::from_value(from_js(&definition, "definition")?)
+                let definition = ActionDefinition::from_json_value(&from_js(&definition, "definition")?)
                     .map_err(|_| bad_input("definition must be an action definition ({id, inputs: [{name, type, required}]})"))?;
                 let inputs = from_js(&inputs, "inputs")?;
                 validate_inputs(&definition, &inputs).map(|coerced| to_js(&coerced)).map_err(|e| e.details())

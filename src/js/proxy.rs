@@ -189,7 +189,7 @@ where
         let url = format!("{}/v1/actions/{}", self.config.base_url, encode_path_segment(action_id));
         let request = self.request(RequestPurpose::Definition, Method::Get, url, None, 0);
         let (response, value) = self.read(request, signal).await?;
-        serde_json::from_value::<ActionDefinition>(value.clone()).map_err(|_| malformed(&response, "not an action definition", None))?;
+        ActionDefinition::from_json_value(&value).map_err(|_| malformed(&response, "not an action definition", None))?;
         Ok(value)
     }
 
