@@ -7,30 +7,16 @@
 
 mod support;
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use cxone_data_actions::core::cxone_signin::{CxoneSession, CxoneSettings, CxoneSettingsInput, CxoneSignIn};
 use cxone_data_actions::core::{ClientConfig, DataActionsError};
 use cxone_data_actions::driver::{CallOptions, Client};
 use futures::executor::block_on;
 use serde_json::{json, Value};
-use support::native::{SystemClock, UreqTransport};
+use support::native::{start_emulator, SystemClock, UreqTransport};
 
-/// An emulator playing the cxone profile, on its own runtime thread.
+/// An emulator playing the cxone profile.
 fn emulator() -> String {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        runtime.block_on(async move {
-            let config = cxone_emulator::Config { port: 0, profile: cxone_emulator::Profile::Cxone, ..cxone_emulator::Config::default() };
-            let server = cxone_emulator::start(config).await.expect("emulator starts");
-            tx.send(server.url().trim_end_matches('/').to_string()).expect("send url");
-            std::future::pending::<()>().await;
-            drop(server);
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(10)).expect("emulator url")
+    start_emulator(cxone_emulator::Profile::Cxone)
 }
 
 fn settings(issuer: &str, access_key_secret: &str) -> CxoneSettings {

@@ -3,35 +3,17 @@
 
 mod support;
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use cxone_data_actions::core::{ClientConfig, InvokeOptions};
 use cxone_data_actions::driver::{CallOptions, Client};
 use futures::executor::block_on;
 use serde_json::{json, Value};
-use support::native::{SystemClock, UreqTransport};
+use support::native::{start_emulator, SystemClock, UreqTransport};
 
 /// Starts an emulator on its own runtime thread; it lives as long as the test process.
 fn emulator() -> String {
-    emulator_with(cxone_emulator::Profile::default())
-}
-
-/// Starts an emulator playing `profile` on its own runtime thread.
-#[allow(dead_code)]
-fn emulator_with(profile: cxone_emulator::Profile) -> String {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        runtime.block_on(async move {
-            let config = cxone_emulator::Config { port: 0, profile, ..cxone_emulator::Config::default() };
-            let server = cxone_emulator::start(config).await.expect("emulator starts");
-            tx.send(server.url().to_string()).expect("send url");
-            std::future::pending::<()>().await;
-            drop(server);
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(10)).expect("emulator url")
+    start_emulator(cxone_emulator::Profile::default())
 }
 
 fn client(base: &str, extra: Value) -> Client<UreqTransport, SystemClock> {

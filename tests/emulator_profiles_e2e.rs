@@ -4,31 +4,12 @@
 
 mod support;
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use cxone_data_actions::core::action_list::ActionList;
 use cxone_data_actions::core::{ClientConfig, DataActionsError, InvokeOptions, Profile};
 use cxone_data_actions::driver::{CallOptions, Client};
 use futures::executor::block_on;
 use serde_json::{json, Value};
-use support::native::{SystemClock, UreqTransport};
-
-/// Starts an emulator playing `profile` on its own runtime thread.
-fn emulator_with(profile: cxone_emulator::Profile) -> String {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        runtime.block_on(async move {
-            let config = cxone_emulator::Config { port: 0, profile, ..cxone_emulator::Config::default() };
-            let server = cxone_emulator::start(config).await.expect("emulator starts");
-            tx.send(server.url().to_string()).expect("send url");
-            std::future::pending::<()>().await;
-            drop(server);
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(10)).expect("emulator url")
-}
+use support::native::{start_emulator, SystemClock, UreqTransport};
 
 fn genesys_client(base: &str, secret: &str) -> Client<UreqTransport, SystemClock> {
     let config = json!({"profile": "genesys-cloud", "baseUrl": base, "clientId": "demo-client", "clientSecret": secret});
@@ -49,7 +30,7 @@ fn invoke(client: &Client<UreqTransport, SystemClock>, action: &str, inputs: Val
 
 #[test]
 fn genesys_cloud_executes_synchronously_with_the_contract_and_one_request_when_warm() {
-    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let base = start_emulator(cxone_emulator::Profile::GenesysCloud);
     let client = genesys_client(&base, "demo-secret");
     let definition = block_on(client.get_action("lookup-customer", None)).expect("definition");
     assert_eq!(definition.extra["mode"], "sync");
@@ -72,7 +53,7 @@ fn genesys_cloud_executes_synchronously_with_the_contract_and_one_request_when_w
 
 #[test]
 fn genesys_cloud_refuses_asynchronous_options_before_sending_anything() {
-    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let base = start_emulator(cxone_emulator::Profile::GenesysCloud);
     let client = genesys_client(&base, "demo-secret");
     let before = stats(&base);
     for options in [
@@ -91,7 +72,7 @@ fn genesys_cloud_refuses_asynchronous_options_before_sending_anything() {
 
 #[test]
 fn genesys_cloud_error_bodies_map_to_the_same_kinds_with_the_context_id() {
-    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let base = start_emulator(cxone_emulator::Profile::GenesysCloud);
     let client = genesys_client(&base, "demo-secret");
     let missing = invoke(&client, "no-such-action", json!({}), InvokeOptions::default()).unwrap_err();
     assert_eq!((missing.code(), missing.upstream_code()), ("not_found", Some("not.found")));
@@ -120,7 +101,7 @@ async fn token_with_wrong_secret(base: &str) -> Result<String, DataActionsError>
 
 #[test]
 fn genesys_cloud_lists_actions_a_page_number_at_a_time() {
-    let base = emulator_with(cxone_emulator::Profile::GenesysCloud);
+    let base = start_emulator(cxone_emulator::Profile::GenesysCloud);
     let client = genesys_client(&base, "demo-secret");
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
@@ -153,7 +134,7 @@ fn cxone_client(issuer: &str) -> Client<UreqTransport, SystemClock> {
 
 #[test]
 fn cxone_signs_in_then_uses_the_seed_paths_on_the_api_host() {
-    let base = emulator_with(cxone_emulator::Profile::Cxone);
+    let base = start_emulator(cxone_emulator::Profile::Cxone);
     let client = cxone_client(&base);
     let result = invoke(&client, "lookup-customer", json!({"customerId": 42}), InvokeOptions::default()).expect("invoke");
     assert_eq!(result.status, "completed");
@@ -177,7 +158,7 @@ fn cxone_signs_in_then_uses_the_seed_paths_on_the_api_host() {
 
 #[test]
 fn cxone_refused_credentials_are_unauthorized_without_the_secrets() {
-    let base = emulator_with(cxone_emulator::Profile::Cxone);
+    let base = start_emulator(cxone_emulator::Profile::Cxone);
     let config = json!({
         "profile": "cxone", "issuer": base, "clientId": "demo-client", "clientSecret": "demo-secret",
         "accessKeyId": "demo-access-key-id", "accessKeySecret": "wrong-access-key-secret"

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::DataActionsError;
-use super::http::HttpResponse;
+use super::http::{HttpRequest, HttpResponse, Method, RequestPurpose};
 use super::schema::Schema;
 
 /// The type of an input or output parameter.
@@ -132,6 +132,16 @@ pub enum DefinitionAnswer {
     Fetched(ActionDefinition, Option<String>),
     /// 304: the cached one is still current.
     NotModified,
+}
+
+/// The definition GET of `url` (each profile says where a definition lives), conditional
+/// (`If-None-Match`) when an ETag is known.
+pub fn definition_get(url: String, etag: Option<&str>, timeout_ms: u64) -> HttpRequest {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if let Some(etag) = etag {
+        headers.push(("if-none-match".into(), etag.to_string()));
+    }
+    HttpRequest { purpose: RequestPurpose::Definition, method: Method::Get, url, headers, body: None, timeout_ms, needs_auth: true }
 }
 
 /// Reads a 200 or 304 answer.

@@ -77,3 +77,19 @@ impl Runtime for SystemClock {
         async {}
     }
 }
+
+/// Starts an emulator playing `profile` on its own runtime thread; answers its origin.
+pub fn start_emulator(profile: cxone_emulator::Profile) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let config = cxone_emulator::Config { port: 0, profile, ..cxone_emulator::Config::default() };
+            let server = cxone_emulator::start(config).await.expect("emulator starts");
+            tx.send(server.url().trim_end_matches('/').to_string()).expect("send url");
+            std::future::pending::<()>().await;
+            drop(server);
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("emulator url")
+}

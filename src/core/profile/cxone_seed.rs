@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::core::action_list::{ActionList, ActionPage, ActionSummary, MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LEN};
 use crate::core::audit::{payload_hash, payload_hash_of_json};
 use crate::core::config::ClientConfig;
-use crate::core::definition::{check_action_id, parse_definition_response, ActionDefinition, DefinitionAnswer};
+use crate::core::definition::{check_action_id, definition_get, parse_definition_response, ActionDefinition, DefinitionAnswer};
 use crate::core::error::{parameter_pointer, upstream_error_from_value, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
 use crate::core::invocation::{parse_status_body, InvocationStatus, InvokeOptions};
@@ -58,19 +58,7 @@ pub fn action_url(base_url: &str, action_id: &str) -> String {
 
 /// The definition request, conditional when an ETag is known.
 pub fn definition_request(config: &ClientConfig, action_id: &str, etag: Option<&str>) -> HttpRequest {
-    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    if let Some(etag) = etag {
-        headers.push(("if-none-match".into(), etag.to_string()));
-    }
-    HttpRequest {
-        purpose: RequestPurpose::Definition,
-        method: Method::Get,
-        url: action_url(&config.base_url, action_id),
-        headers,
-        body: None,
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: true,
-    }
+    definition_get(action_url(&config.base_url, action_id), etag, config.request_timeout_ms)
 }
 
 /// The definition operation: 200 (a definition) or 304 (the cached one is current).

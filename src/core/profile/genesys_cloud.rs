@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::core::action_list::{ActionList, ActionPage, ActionSummary, MAX_PAGE_SIZE};
 use crate::core::audit::payload_hash;
 use crate::core::config::ClientConfig;
-use crate::core::definition::{check_action_id, ActionDefinition, DefinitionAnswer, InputParameter, OutputParameter, ParamType};
+use crate::core::definition::{check_action_id, definition_get, ActionDefinition, DefinitionAnswer, InputParameter, OutputParameter, ParamType};
 use crate::core::error::{parameter_pointer, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
 use crate::core::invocation::{InvocationStatus, InvokeOptions};
@@ -79,19 +79,8 @@ pub fn action_url(base_url: &str, action_id: &str) -> String {
 
 /// The definition request: the action with its contract, as JSON Schema (not flattened).
 pub fn definition_request(config: &ClientConfig, action_id: &str, etag: Option<&str>) -> HttpRequest {
-    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    if let Some(etag) = etag {
-        headers.push(("if-none-match".into(), etag.to_string()));
-    }
-    HttpRequest {
-        purpose: RequestPurpose::Definition,
-        method: Method::Get,
-        url: format!("{}?expand=contract&flatten=false", action_url(&config.base_url, action_id)),
-        headers,
-        body: None,
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: true,
-    }
+    let url = format!("{}?expand=contract&flatten=false", action_url(&config.base_url, action_id));
+    definition_get(url, etag, config.request_timeout_ms)
 }
 
 /// The definition operation.
