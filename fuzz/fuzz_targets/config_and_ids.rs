@@ -2,7 +2,8 @@
 //! the Worker's vars) and the action and invocation ids that end up in URL paths.
 //!
 //! Properties, besides "never panics":
-//! - no configuration error, nor the checked configuration's `Debug`, shows the client secret;
+//! - no configuration error, nor the checked configuration's `Debug`, shows the client secret or
+//!   the cxone access key (id or secret), whichever profile the configuration names;
 //! - an accepted configuration has http(s) URLs without query, and a bounded retry budget;
 //! - an id the core accepts is one path segment that no URL parser resolves away: no `/`, `?`,
 //!   `#`, not empty, not `.` or `..` in any spelling, once percent-encoded.
@@ -17,13 +18,18 @@ use cxone_data_actions::core::profile::action_url;
 use cxone_data_actions::core::http::encode_path_segment;
 use cxone_data_actions::core::invocation::check_invoke_id;
 use cxone_data_actions::core::profile::cxone_seed::status_url;
+use cxone_data_actions::core::profile::Profile;
 use cxone_data_actions::core::ClientConfig;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 
 const SECRET: &str = "Fz-S3cret-0f-the-client";
+const ACCESS_KEY_ID: &str = "Fz-Acc3ss-Key-1d";
+const ACCESS_KEY_SECRET: &str = "Fz-Acc3ss-Key-S3cret";
+const PROFILES: &[&str] = &["cxone-seed", "genesys-cloud", "cxone"];
+const REGIONS: &[&str] = &["mypurecloud.com", "usw2.pure.cloud", "mypurecloud.ie", "example.test", "-bad.com", "Upper.com"];
 const FIELDS: &[&str] = &[
-    "tenant", "baseUrl", "tokenUrl", "clientId", "clientSecret", "scopes", "timeoutMs", "retry", "poll", "definitionTtlMs",
+    "profile", "region", "issuer", "accessKeyId", "accessKeySecret", "tenant", "baseUrl", "tokenUrl", "clientId", "clientSecret", "scopes", "timeoutMs", "retry", "poll", "definitionTtlMs",
     "maxAttempts", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "budgetCapacity", "retryCost", "timeoutRetryCost",
     "initialDelayMs", "maxIntervalMs", "minIntervalMs", "maxPollMs",
 ];
@@ -40,7 +46,11 @@ fn ids(u: &mut Unstructured<'_>, config: &ClientConfig) -> Result<()> {
         let url = action_url(config, &id);
         let segment = url.rsplit('/').next().unwrap_or_default();
         assert_one_segment(&id, segment);
-        assert_eq!(url, format!("{}/api/v2/data-actions/{segment}", config.base_url));
+        let actions = match config.profile {
+            Profile::CxoneSeed | Profile::Cxone => "data-actions",
+            Profile::GenesysCloud => "integrations/actions",
+        };
+        assert_eq!(url, format!("{}/api/v2/{actions}/{segment}", config.base_url));
     }
     if check_invoke_id("invokeId", &id).is_ok() {
         let url = status_url(config, "act", &id);
@@ -66,6 +76,16 @@ fn check(u: &mut Unstructured<'_>) -> Result<()> {
         if u.arbitrary()? {
             object.entry("clientId").or_insert(Value::String("id".into()));
         }
+        if u.ratio(1, 2)? {
+            object.insert("profile".into(), Value::String((*u.choose(PROFILES)?).into()));
+        }
+        if u.ratio(1, 3)? {
+            object.insert("region".into(), Value::String((*u.choose(REGIONS)?).into()));
+        }
+        if u.arbitrary()? {
+            object.insert("accessKeyId".into(), Value::String(ACCESS_KEY_ID.into()));
+            object.insert("accessKeySecret".into(), Value::String(ACCESS_KEY_SECRET.into()));
+        }
         let mut text = Value::Object(object).to_string();
         if u.ratio(1, 8)? && !text.is_empty() {
             // A truncated document: serde's message must not quote the secret either.
@@ -76,8 +96,23 @@ fn check(u: &mut Unstructured<'_>) -> Result<()> {
     };
     match ClientConfig::from_json(&json) {
         Ok(config) => {
-            assert!(!format!("{config:?}").contains(SECRET));
-            for url in [&config.base_url, &config.token_url] {
+            let shown = format!("{config:?}");
+            for secret in [SECRET, ACCESS_KEY_ID, ACCESS_KEY_SECRET] {
+                assert!(!shown.contains(secret), "a secret shows in {shown}");
+            }
+            // cxone learns its token endpoint at sign-in, and its API host too unless `baseUrl`
+            // pins it: what it is given is the issuer.
+            let urls = match &config.cxone {
+                Some(cxone) => {
+                    assert_eq!(config.profile, Profile::Cxone);
+                    assert!(config.token_url.is_empty(), "{shown}");
+                    let mut urls = vec![&cxone.issuer];
+                    urls.extend(Some(&config.base_url).filter(|url| !url.is_empty()));
+                    urls
+                }
+                None => vec![&config.base_url, &config.token_url],
+            };
+            for url in urls {
                 assert!(url.starts_with("https://") || url.starts_with("http://"), "{url}");
                 assert!(!url.contains(['?', '#']) && !url.ends_with('/'), "{url}");
             }
@@ -87,8 +122,10 @@ fn check(u: &mut Unstructured<'_>) -> Result<()> {
         }
         Err(error) => {
             let shown = format!("{error} {error:?} {:?}", error.details());
-            assert!(!shown.contains(SECRET), "the secret leaked: {shown}");
-            assert_eq!(error.code(), "config");
+            for secret in [SECRET, ACCESS_KEY_ID, ACCESS_KEY_SECRET] {
+                assert!(!shown.contains(secret), "a secret leaked: {shown}");
+            }
+            assert_eq!(error.code(), "config", "{shown}");
         }
     }
     Ok(())
