@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::audit::{audit_record_hashed, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::audit::{audit_record_hashed, payload_hash, request_hashes, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::callback::{acknowledge, callback_audit, callback_status_for, CallbackAck, CallbackNotification};
 use super::definition::OutputParameter;
 use super::error::{DataActionsError, ErrorDetails};
@@ -180,7 +180,7 @@ pub struct InvocationRecord {
 
 /// The canonical fingerprint of a request, for idempotency keys.
 pub fn request_fingerprint(action_id: &str, inputs: &Value, context: &Value) -> String {
-    payload_hash(&json!({"actionId": action_id, "inputs": inputs, "context": context}))
+    request_hashes(action_id, inputs, context).0
 }
 
 /// What a callback did to a record, and the answer to give the upstream.
@@ -241,6 +241,7 @@ pub fn invoke_may_have_run(error: &DataActionsError) -> bool {
 impl InvocationRecord {
     /// A pending record created at `now_ms`.
     pub fn new(fields: NewRecord<'_>, now_ms: u64) -> Self {
+        let (request_hash, sent_payload_hash) = request_hashes(fields.action_id, fields.inputs, fields.context);
         InvocationRecord {
             schema_version: RECORD_SCHEMA_VERSION,
             invocation_id: fields.invocation_id.to_string(),
@@ -261,10 +262,10 @@ impl InvocationRecord {
             completed_by: None,
             latency_ms: None,
             audit: None,
-            request_hash: request_fingerprint(fields.action_id, fields.inputs, fields.context),
+            request_hash,
             idempotency_key: fields.idempotency_key.map(str::to_string),
             callback_token_hash: payload_hash(&Value::String(fields.callback_token.to_string())),
-            payload_hash: payload_hash(&json!({"inputs": fields.inputs, "context": fields.context})),
+            payload_hash: sent_payload_hash,
             declared_outputs: fields.declared_outputs.to_vec(),
             output_schema: None,
         }
