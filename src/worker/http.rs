@@ -17,6 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Request, Response};
 
+use super::kv::KvWrite;
 use crate::core::error::{DataActionsError, ErrorDetails};
 use crate::core::proxy::request::{path_and_query, MAX_BODY_BYTES};
 use crate::core::proxy::settings::SettingProblem;
@@ -24,9 +25,23 @@ use crate::core::proxy::status::{error_body, http_status, retry_after_seconds};
 
 #[wasm_bindgen(module = "/src/worker/respond.js")]
 extern "C" {
-    /// `{response, line, warn}`: the JS `Response` and the request's access line.
+    /// `{response, line, warn, write}`: the JS `Response`, the request's access line, and the
+    /// KV write to make after the answer, if any.
     #[wasm_bindgen(js_name = "respond")]
-    fn respond_js(status: u16, header_lines: &str, body: &[u8], stream: &JsValue, line: &str, warn: bool) -> JsValue;
+    #[allow(clippy::too_many_arguments)]
+    fn respond_js(
+        status: u16,
+        header_lines: &str,
+        body: &[u8],
+        stream: &JsValue,
+        line: &str,
+        warn: bool,
+        request_id: &str,
+        kv: &JsValue,
+        key: &str,
+        value: &str,
+        options: &JsValue,
+    ) -> JsValue;
 }
 
 /// An answer's body: bytes the Worker wrote, or a body it passes through unread (a Durable
@@ -37,18 +52,25 @@ enum Body {
     Stream(Option<web_sys::ReadableStream>),
 }
 
-/// An answer: status, headers (names lower-case) and body.
+/// An answer: status, headers (names lower-case) and body, and a KV write to make after it.
 #[derive(Debug, Clone)]
 pub struct Answer {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Body,
+    after: Option<KvWrite>,
 }
 
 impl Answer {
     /// An answer with `headers` (each name once) and `body`.
     pub fn new(status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Self {
-        Answer { status, headers, body: Body::Bytes(body) }
+        Answer { status, headers, body: Body::Bytes(body), after: None }
+    }
+
+    /// The answer with `write` to be made once it is answered (the sync invoke's read copy).
+    pub fn with_write_after(mut self, write: KvWrite) -> Self {
+        self.after = Some(write);
+        self
     }
 
     /// An answer whose body is another response's, passed through unread.
@@ -58,7 +80,7 @@ impl Answer {
             worker::ResponseBody::Body(bytes) => Body::Bytes(bytes.clone()),
             worker::ResponseBody::Stream(stream) => Body::Stream(Some(stream.clone())),
         };
-        Answer { status, headers, body }
+        Answer { status, headers, body, after: None }
     }
 
     /// The HTTP status.
@@ -97,9 +119,15 @@ impl Answer {
         }
     }
 
-    /// `{response, line, warn}` for `entry.js`: the JS `Response`, built in one call, and the
-    /// access line it writes (`console.warn` when `warn`) before returning the response.
-    pub fn into_js(self, line: &str, warn: bool) -> JsValue {
+    /// `{response, line, warn, write}` for `entry.js`: the JS `Response`, built in one call, the
+    /// access line it writes (`console.warn` when `warn`) before returning the response, and the
+    /// KV write it then starts and hands to `ctx.waitUntil` (`write` undefined when there is none;
+    /// a failed attempt comes back to `retryRecordCopy` with `request_id`).
+    pub fn into_js(self, line: &str, warn: bool, request_id: &str) -> JsValue {
+        let (kv, key, value, options) = match self.after {
+            Some(write) => write.into_parts(),
+            None => (JsValue::UNDEFINED, String::new(), String::new(), JsValue::UNDEFINED),
+        };
         let mut lines = String::with_capacity(self.headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
         for (name, value) in &self.headers {
             // Header values the Worker sets never hold a line break; one that did would end here
@@ -113,10 +141,10 @@ impl Answer {
             lines.push_str(value);
         }
         match &self.body {
-            Body::Bytes(bytes) => respond_js(self.status, &lines, bytes, &JsValue::UNDEFINED, line, warn),
+            Body::Bytes(bytes) => respond_js(self.status, &lines, bytes, &JsValue::UNDEFINED, line, warn, request_id, &kv, &key, &value, &options),
             Body::Stream(stream) => {
                 let stream = stream.as_ref().map_or(JsValue::NULL, |s| JsValue::from(s.clone()));
-                respond_js(self.status, &lines, &[], &stream, line, warn)
+                respond_js(self.status, &lines, &[], &stream, line, warn, request_id, &kv, &key, &value, &options)
             }
         }
     }

@@ -1,7 +1,7 @@
 // The fetch handler's answer as a JS Response, for `Answer::into_js` (src/worker/http.rs), which
 // binds this module with wasm-bindgen: the status, the headers and the body cross the boundary in
 // one call, instead of one crossing per header and one for the body as the `worker` crate's
-// Response conversion makes.
+// Response conversion makes; with them, the KV write entry.js makes after the answer.
 
 /**
  * @param {number} status
@@ -11,9 +11,12 @@
  *   Object's answer, a static asset), or undefined when the body is `body`
  * @param {string} line the request's access line (JSON), written by entry.js
  * @param {boolean} warn whether the line is a warning (a 5xx answer)
- * @returns {{response: Response, line: string, warn: boolean}}
+ * @param {string} requestId the request's id (for a failed write's error line)
+ * @param {KVNamespace | undefined} kv the namespace of a write to make after the answer, or
+ *   undefined when there is none; `key`, `value` and `options` are its `put` arguments
+ * @returns {{response: Response, line: string, warn: boolean, write: object | undefined}}
  */
-export function respond(status, headerLines, body, stream, line, warn) {
+export function respond(status, headerLines, body, stream, line, warn, requestId, kv, key, value, options) {
   const headers = [];
   if (headerLines !== "") {
     for (const header of headerLines.split("\n")) {
@@ -23,5 +26,6 @@ export function respond(status, headerLines, body, stream, line, warn) {
   }
   const payload = stream !== undefined ? stream : body.length === 0 ? null : body.slice();
   const response = new Response(payload, { status, headers });
-  return { response, line, warn };
+  const write = kv === undefined ? undefined : { kv, key, value, options, requestId };
+  return { response, line, warn, write };
 }
