@@ -18,6 +18,7 @@
 import * as wasm from "./index.js";
 
 const state = wasm.__worker_init_state();
+const BODY_LIMIT = wasm.bodyLimit();
 
 function resetIfCritical() {
   if (state.criticalError) {
@@ -38,7 +39,20 @@ export default {
   async fetch(request, env, ctx) {
     resetIfCritical();
     try {
-      const { response, line, warn, write } = await wasm.handleRequest(request.method, request.url, request, env, ctx);
+      // A body within the limit is read here, in one piece (what the wasm would read): awaited
+      // in JS, not by a Rust future. The limit and its 413 stay in the wasm, which checks the
+      // length again and reads any other body itself.
+      // One that cannot be read is left to the wasm, which answers 400 with its access line.
+      const length = request.headers.get("content-length");
+      let body;
+      if (length !== null && Number(length) <= BODY_LIMIT) {
+        try {
+          body = new Uint8Array(await request.arrayBuffer());
+        } catch {
+          body = undefined;
+        }
+      }
+      const { response, line, warn, write } = await wasm.handleRequest(request.method, request.url, request, env, ctx, body);
       if (warn) console.warn(line);
       else console.log(line);
       if (write !== undefined) ctx.waitUntil(writeAfter(write));

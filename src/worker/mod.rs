@@ -59,11 +59,21 @@ pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
 /// crossing for both, no `worker::Request` conversion, no `cf` read). It resolves to
 /// `{response, line, warn, write}` (see `http::Answer::into_js`): `entry.js` writes the access
 /// line, starts the KV write (if any) and hands it to `ctx.waitUntil`, and returns the response.
+///
+/// `body` is the request's body when `entry.js` read it: one whose `Content-Length` is at most
+/// [`body_limit`] (what `http::read_body` would read in one piece), awaited in JS rather than by
+/// a Rust future; `read_body` still checks the length first.
 #[wasm_bindgen(js_name = "handleRequest")]
-pub async fn handle_request(method: String, url: String, request: web_sys::Request, env: JsValue, ctx: JsValue) -> Result<JsValue, JsValue> {
+pub async fn handle_request(method: String, url: String, request: web_sys::Request, env: JsValue, ctx: JsValue, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
     let env: Env = env.unchecked_into();
     let ctx = Context::new(ctx.unchecked_into());
-    Ok(routes::handle(http::Incoming::new(method, &url, request), env, ctx).await)
+    Ok(routes::handle(http::Incoming::new(method, &url, request, body), env, ctx).await)
+}
+
+/// The largest body `entry.js` reads before calling [`handle_request`] (the proxy's body limit).
+#[wasm_bindgen(js_name = "bodyLimit")]
+pub fn body_limit() -> u32 {
+    u32::try_from(crate::core::proxy::request::MAX_BODY_BYTES).unwrap_or(u32::MAX)
 }
 
 /// The second attempt at a sync invoke's read copy, called by `entry.js` when the first `put`

@@ -5,7 +5,8 @@
 
 /**
  * @param {number} status
- * @param {string} headerLines `name:value` lines joined with "\n" (no value holds a line break)
+ * @param {string} headerLines `name:value` lines joined with "\n" (each name once, no value holds a
+ *   line break), given to the Response as a record (cheaper for workerd to take than pairs)
  * @param {Uint8Array} body a view into the wasm memory: copied here
  * @param {ReadableStream | null | undefined} stream a body passed through unread (a Durable
  *   Object's answer, a static asset), or undefined when the body is `body`
@@ -17,11 +18,11 @@
  * @returns {{response: Response, line: string, warn: boolean, write: object | undefined}}
  */
 export function respond(status, headerLines, body, stream, line, warn, requestId, kv, key, value, options) {
-  const headers = [];
+  const headers = {};
   if (headerLines !== "") {
     for (const header of headerLines.split("\n")) {
       const colon = header.indexOf(":");
-      headers.push([header.slice(0, colon), header.slice(colon + 1)]);
+      headers[header.slice(0, colon)] = header.slice(colon + 1);
     }
   }
   const payload = stream !== undefined ? stream : body.length === 0 ? null : body.slice();
