@@ -23,6 +23,12 @@ use super::validate::{coerce_outputs, OutputShape};
 /// record; version 2 adds `schemaVersion`, `timedOutAtMs` and `declaredOutputs`.
 pub const RECORD_SCHEMA_VERSION: u32 = 2;
 
+/// A record is always written at the current schema version (one read at an earlier version
+/// keeps that number in memory, and is written back upgraded).
+fn write_current_version<S: serde::Serializer>(_read_as: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u32(RECORD_SCHEMA_VERSION)
+}
+
 fn schema_version_1() -> u32 {
     1
 }
@@ -122,7 +128,7 @@ pub enum CompletionSource {
 #[serde(rename_all = "camelCase")]
 pub struct InvocationRecord {
     /// The schema version it was written with (absent, and so 1, in the first records).
-    #[serde(default = "schema_version_1")]
+    #[serde(default = "schema_version_1", serialize_with = "write_current_version")]
     pub schema_version: u32,
     /// The proxy's own id.
     pub invocation_id: String,
@@ -284,9 +290,7 @@ impl InvocationRecord {
 
     /// The record as stored (JSON, at the current schema version).
     pub fn encode(&self) -> String {
-        let mut record = self.clone();
-        record.schema_version = RECORD_SCHEMA_VERSION;
-        serde_json::to_string(&record).unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Records an invoke whose outcome is unknown ([`invoke_may_have_run`]): it stays pending

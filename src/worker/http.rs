@@ -8,7 +8,7 @@
 //! `cf`, parse the URL again and cross the boundary once per header). The Durable Object's
 //! requests and answers still go through the `worker` crate (not a hot path).
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
@@ -29,6 +29,10 @@ use crate::core::proxy::status::{error_body, http_status, retry_after_seconds};
 extern "C" {
     /// `{response, line, warn, write}`: the JS `Response`, the request's access line, and the
     /// KV write to make after the answer, if any.
+    /// The request's headers as `name:value` lines (names lower-case).
+    #[wasm_bindgen(js_name = "headerLines")]
+    fn header_lines_js(headers: &web_sys::Headers) -> String;
+
     #[wasm_bindgen(js_name = "respond")]
     #[allow(clippy::too_many_arguments)]
     fn respond_js(
@@ -189,7 +193,8 @@ pub struct Incoming {
     pub path: String,
     query: String,
     raw: web_sys::Request,
-    headers: web_sys::Headers,
+    /// The headers, read in one crossing when a route first asks for one.
+    headers: OnceCell<String>,
     read_body: RefCell<Option<Vec<u8>>>,
 }
 
@@ -197,8 +202,7 @@ impl Incoming {
     /// The request with its method and serialized URL, and its body if `entry.js` read it.
     pub fn new(method: String, url: &str, raw: web_sys::Request, read_body: Option<Vec<u8>>) -> Self {
         let (path, query) = path_and_query(url);
-        let headers = raw.headers();
-        Incoming { method, path: path.to_string(), query: query.to_string(), raw, headers, read_body: RefCell::new(read_body) }
+        Incoming { method, path: path.to_string(), query: query.to_string(), raw, headers: OnceCell::new(), read_body: RefCell::new(read_body) }
     }
 }
 
@@ -216,7 +220,11 @@ impl RequestParts for Incoming {
     }
 
     fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).ok().flatten()
+        let lines = self.headers.get_or_init(|| header_lines_js(&self.raw.headers()));
+        lines.split('\n').find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.to_string())
+        })
     }
 }
 

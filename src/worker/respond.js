@@ -1,7 +1,8 @@
 // The fetch handler's answer as a JS Response, for `Answer::into_js` (src/worker/http.rs), which
 // binds this module with wasm-bindgen: the status, the headers and the body cross the boundary in
 // one call, instead of one crossing per header and one for the body as the `worker` crate's
-// Response conversion makes; with them, the KV write entry.js makes after the answer.
+// Response conversion makes; with them, the KV write entry.js makes after the answer. And the
+// other way, a request's headers in one crossing (`headerLines`).
 
 /**
  * @param {number} status
@@ -29,4 +30,17 @@ export function respond(status, headerLines, body, stream, line, warn, requestId
   const response = new Response(payload, { status, headers });
   const write = kv === undefined ? undefined : { kv, key, value, options, requestId };
   return { response, line, warn, write };
+}
+
+/**
+ * A request's headers as `name:value` lines joined with "\n" (names lower-case, repeated names
+ * combined as `Headers.get` combines them), read in one crossing: `Incoming` (src/worker/http.rs)
+ * looks headers up in them instead of calling `Headers.get` across the boundary for each.
+ * @param {Headers} headers
+ * @returns {string}
+ */
+export function headerLines(headers) {
+  let lines = "";
+  for (const [name, value] of headers) lines += lines === "" ? `${name}:${value}` : `\n${name}:${value}`;
+  return lines;
 }
