@@ -13,8 +13,10 @@
 #   bash scripts/bench-peer.sh [ROUNDS] [SECONDS] [CONNS] [VARIANT...]     (defaults 3 5 "1 8")
 #
 # VARIANTs (default "project peer peer-line"): "project" (this tree's build/ and wrangler.toml),
-# "peer", "peer-line", or the path of a directory holding another build of the Worker (its
-# wrangler.toml, build/ and console/dist, e.g. copied from another worktree: A/B runs in one go).
+# "project-no-assets" (the same without [assets]: not shippable, it shows what wrangler's asset
+# router in front of the Worker costs), "peer", "peer-line", or the path of a directory holding
+# another build of the Worker (its wrangler.toml, build/ and console/dist, e.g. copied from
+# another worktree: A/B runs in one go).
 # Ratios are printed for the first variant against "peer" and "peer-line" when they ran.
 # BENCH_PATH=/healthz (GET) measures the cheapest route instead.
 set -u
@@ -61,14 +63,17 @@ open(p, "w").write(s.replace(old, new))
 PY
       fi ;;
     *)
-      local src=$v; [ "$v" = project ] && src=$project
+      local src=$v strip='^\[build\]\n'
+      [ "$v" = project ] && src=$project
+      # Not shippable, to split the cost: without [assets], no asset router in front of the Worker.
+      [ "$v" = project-no-assets ] && { src=$project; strip='^\[(?:build|assets)\]\n'; }
       [ -f "$src/wrangler.toml" ] && [ -f "$src/build/index.js" ] || { echo "$v: no wrangler.toml and build/index.js"; exit 2; }
       mkdir -p "$d/console"; cp -r "$src/build" "$d/build"; [ -d "$src/console/dist" ] && cp -r "$src/console/dist" "$d/console/dist"
       # Without the [build] section: the copy is served as built.
-      python3 - "$src/wrangler.toml" "$d/wrangler.toml" <<'PY'
+      python3 - "$src/wrangler.toml" "$d/wrangler.toml" "$strip" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
-s = re.sub(r"^\[build\]\n(?:(?!\[).*\n)*", "", s, flags=re.M)
+s = re.sub(sys.argv[3] + r"(?:(?!\[).*\n)*", "", s, flags=re.M)
 open(sys.argv[2], "w").write(s)
 PY
       ;;
