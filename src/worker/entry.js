@@ -68,16 +68,19 @@ export default {
 // answer was built, its promise given to `ctx.waitUntil` here rather than awaited by a Rust future
 // spawned for it (a task, a closure pair and a microtask per wake: BENCHMARKS.md). What to write,
 // the retry and its error line stay in the wasm: a failed put goes back to `retryRecordCopy`.
+// Nothing it does can throw into the fetch handler: a put that throws at once is retried too.
 function writeAfter({ kv, key, value, options, requestId }) {
   const retry = () => {
     resetIfCritical();
-    return wasm.retryRecordCopy(kv, key, value, options, requestId).catch(noteTrap);
+    return wasm.retryRecordCopy(kv, key, value, options, requestId);
   };
+  let put;
   try {
-    return kv.put(key, value, options).catch(retry);
-  } catch {
-    return retry();
+    put = kv.put(key, value, options);
+  } catch (error) {
+    put = Promise.reject(error);
   }
+  return put.catch(retry).catch(noteTrap);
 }
 
 // A Durable Object instance is rebuilt after a reset (its old wasm object belongs to the old
