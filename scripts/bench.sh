@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every benchmark, printing the figures that BENCHMARKS.md records (ratios are measured within one
 # run). Not part of the test command: figures are read, not asserted.
-#   scripts/bench.sh [core|wasm|schema|emulator|pkg|poll|worker|state|cold|peer ...]   (state: see scripts/bench-state.sh)
+#   scripts/bench.sh [core|wasm|schema|emulator|pkg|poll|worker|state|cold|peer|peer-line ...]   (state: see scripts/bench-state.sh)
 # cold: the Worker's size and its cold start against the hand-written JS peer; peer: throughput and
-# p50 against the peer (../shared/bench/worker-vs-js-peer.sh 3 5, needs the release emulator).
+# p50 against the peer (../shared/bench/worker-vs-js-peer.sh 3 5, needs the release emulator);
+# peer-line: the same against the peer and against a copy of it that writes one access line like
+# the Worker's, with each wrangler process's CPU per request (scripts/bench-peer.sh 3 5).
 # A CPU profile of the Worker's isolate: node tests/e2e/profile-worker.mjs (after build-worker.sh --names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,4 +60,10 @@ if want peer; then
   bash scripts/build-worker.sh 2>&1 | grep -E "worker size" || true
   cargo build --release -p cxone-emulator --quiet
   bash ../shared/bench/worker-vs-js-peer.sh 3 5
+fi
+if want peer-line; then
+  echo "== Worker against the JS peer and the peer with one access line: req/s, p50, CPU per request of each process"
+  bash scripts/build-worker.sh 2>&1 | grep -E "worker size" || true
+  cargo build --release -p cxone-emulator --quiet
+  bash scripts/bench-peer.sh 3 5
 fi

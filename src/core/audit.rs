@@ -77,7 +77,48 @@ pub fn audit_record_hashed(facts: AuditFacts<'_>, payload_hash: String, now_ms: 
 /// SHA-256 (lower-case hex) of the RFC 8785 (JSON Canonicalization Scheme) form of `payload`:
 /// anyone can recompute it with any JCS implementation and `sha256sum`.
 pub fn payload_hash(payload: &Value) -> String {
-    sha256_hex(&canonical_json(payload))
+    let mut text = Vec::new();
+    write_canonical(&mut text, payload);
+    sha256_hex(&text)
+}
+
+/// The two hashes of an invocation request, from one canonical text: SHA-256 of the JCS form of
+/// `{actionId, context, inputs}` (the request's fingerprint, for idempotency keys) and of
+/// `{context, inputs}` (the payload sent upstream, what invocation audits hash), each equal to
+/// [`payload_hash`] of that object. The second text is the tail of the first (keys in JCS order:
+/// `actionId` < `context` < `inputs`), so the inputs and the context are written once.
+pub fn request_hashes(action_id: &str, inputs: &Value, context: &Value) -> (String, String) {
+    let mut text = Vec::with_capacity(128);
+    text.extend_from_slice(b"{\"actionId\":");
+    // A JSON string: serde_json escapes strings as JCS does.
+    let _ = serde_json::to_writer(&mut text, action_id);
+    let tail = text.len();
+    text.extend_from_slice(b",\"context\":");
+    write_canonical(&mut text, context);
+    text.extend_from_slice(b",\"inputs\":");
+    write_canonical(&mut text, inputs);
+    text.push(b'}');
+    let fingerprint = sha256_hex(&text);
+    let payload = match text.get_mut(tail..) {
+        Some(rest) => {
+            if let Some(comma) = rest.first_mut() {
+                *comma = b'{';
+            }
+            sha256_hex(rest)
+        }
+        None => payload_hash(&serde_json::json!({"inputs": inputs, "context": context})),
+    };
+    (fingerprint, payload)
+}
+
+/// Appends the JCS form of `value` to `out`: serde_json's compact text when that is already the
+/// JCS form ([`is_written_canonically`]: no second serializer, no sorting), serde_jcs's otherwise.
+fn write_canonical(out: &mut Vec<u8>, value: &Value) {
+    if is_written_canonically(value) {
+        let _ = serde_json::to_writer(&mut *out, value);
+    } else {
+        out.extend_from_slice(&canonical_json(value));
+    }
 }
 
 /// The RFC 8785 (JCS) form of a value: keys sorted by their UTF-16 code units, numbers as
@@ -252,10 +293,22 @@ mod tests {
         #[test]
         fn hashing_the_compact_json_equals_hashing_the_canonical_json(value in json()) {
             let compact = serde_json::to_vec(&value).unwrap();
-            proptest::prop_assert_eq!(payload_hash_of_json(&value, &compact), payload_hash(&value));
+            // serde_jcs's text is the reference: every shortcut hashes what it writes.
+            let reference = sha256_hex(&canonical_json(&value));
+            proptest::prop_assert_eq!(payload_hash_of_json(&value, &compact), reference.clone());
+            proptest::prop_assert_eq!(payload_hash(&value), reference);
             if is_written_canonically(&value) {
                 proptest::prop_assert_eq!(compact, canonical_json(&value));
             }
+        }
+
+        #[test]
+        fn the_request_hashes_are_the_hashes_of_the_canonical_objects(inputs in json(), context in json(), action in "\\PC{0,8}") {
+            let (fingerprint, payload) = request_hashes(&action, &inputs, &context);
+            let whole = serde_json::json!({"actionId": action, "inputs": inputs, "context": context});
+            proptest::prop_assert_eq!(fingerprint, sha256_hex(&canonical_json(&whole)));
+            let sent = serde_json::json!({"inputs": inputs, "context": context});
+            proptest::prop_assert_eq!(payload, sha256_hex(&canonical_json(&sent)));
         }
 
         #[test]

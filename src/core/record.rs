@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::audit::{audit_record_hashed, payload_hash, AuditFacts, AuditRecord, INVOCATION_EVENT};
+use super::audit::{audit_record_hashed, payload_hash, request_hashes, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::callback::{acknowledge, callback_audit, callback_status_for, CallbackAck, CallbackNotification};
 use super::definition::OutputParameter;
 use super::error::{DataActionsError, ErrorDetails};
@@ -22,6 +22,12 @@ use super::validate::{coerce_outputs, OutputShape};
 /// The schema version this code writes. Version 1 (no `schemaVersion` field) is the KV-only
 /// record; version 2 adds `schemaVersion`, `timedOutAtMs` and `declaredOutputs`.
 pub const RECORD_SCHEMA_VERSION: u32 = 2;
+
+/// A record is always written at the current schema version (one read at an earlier version
+/// keeps that number in memory, and is written back upgraded).
+fn write_current_version<S: serde::Serializer>(_read_as: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u32(RECORD_SCHEMA_VERSION)
+}
 
 fn schema_version_1() -> u32 {
     1
@@ -122,7 +128,7 @@ pub enum CompletionSource {
 #[serde(rename_all = "camelCase")]
 pub struct InvocationRecord {
     /// The schema version it was written with (absent, and so 1, in the first records).
-    #[serde(default = "schema_version_1")]
+    #[serde(default = "schema_version_1", serialize_with = "write_current_version")]
     pub schema_version: u32,
     /// The proxy's own id.
     pub invocation_id: String,
@@ -180,7 +186,7 @@ pub struct InvocationRecord {
 
 /// The canonical fingerprint of a request, for idempotency keys.
 pub fn request_fingerprint(action_id: &str, inputs: &Value, context: &Value) -> String {
-    payload_hash(&json!({"actionId": action_id, "inputs": inputs, "context": context}))
+    request_hashes(action_id, inputs, context).0
 }
 
 /// What a callback did to a record, and the answer to give the upstream.
@@ -241,6 +247,7 @@ pub fn invoke_may_have_run(error: &DataActionsError) -> bool {
 impl InvocationRecord {
     /// A pending record created at `now_ms`.
     pub fn new(fields: NewRecord<'_>, now_ms: u64) -> Self {
+        let (request_hash, sent_payload_hash) = request_hashes(fields.action_id, fields.inputs, fields.context);
         InvocationRecord {
             schema_version: RECORD_SCHEMA_VERSION,
             invocation_id: fields.invocation_id.to_string(),
@@ -261,10 +268,10 @@ impl InvocationRecord {
             completed_by: None,
             latency_ms: None,
             audit: None,
-            request_hash: request_fingerprint(fields.action_id, fields.inputs, fields.context),
+            request_hash,
             idempotency_key: fields.idempotency_key.map(str::to_string),
             callback_token_hash: payload_hash(&Value::String(fields.callback_token.to_string())),
-            payload_hash: payload_hash(&json!({"inputs": fields.inputs, "context": fields.context})),
+            payload_hash: sent_payload_hash,
             declared_outputs: fields.declared_outputs.to_vec(),
             output_schema: None,
         }
@@ -283,9 +290,7 @@ impl InvocationRecord {
 
     /// The record as stored (JSON, at the current schema version).
     pub fn encode(&self) -> String {
-        let mut record = self.clone();
-        record.schema_version = RECORD_SCHEMA_VERSION;
-        serde_json::to_string(&record).unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Records an invoke whose outcome is unknown ([`invoke_may_have_run`]): it stays pending

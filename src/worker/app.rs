@@ -40,13 +40,6 @@ impl App {
         Ok(App { isolate: isolate::for_settings(settings), kv: Kv::from_env(env, Rc::clone(&usage))?, log, env: env.clone(), usage })
     }
 
-    /// The same app counting its KV and object operations on a tally of its own: for work after
-    /// the answer, whose operations the access line counted when it was handed over.
-    pub fn detached(&self) -> App {
-        let usage = Rc::new(Usage::default());
-        App { kv: self.kv.with_usage(Rc::clone(&usage)), usage, ..self.clone() }
-    }
-
     /// The settings.
     pub fn settings(&self) -> &ProxySettings {
         &self.isolate.settings

@@ -6,7 +6,8 @@
 // with the method and URL as strings (no `worker::Request` conversion: that reads `cf` and the
 // URL again, crossing the boundary each time), and writes the access line the wasm hands back
 // with the response: a `console.log` made here, one JS frame deep, carries a one-frame stack
-// trace to an inspector session rather than a dozen wasm frames (BENCHMARKS.md).
+// trace to an inspector session rather than a dozen wasm frames (BENCHMARKS.md). A KV write
+// handed back with the answer is started here and given to `ctx.waitUntil` (`writeAfter`).
 //
 // What it keeps from worker-build's shim: recovery from a trap. With panic = "abort" a panic
 // (or an out-of-memory abort) leaves the wasm instance's memory mid-operation; the worker crate's
@@ -17,6 +18,7 @@
 import * as wasm from "./index.js";
 
 const state = wasm.__worker_init_state();
+const BODY_LIMIT = wasm.bodyLimit();
 
 function resetIfCritical() {
   if (state.criticalError) {
@@ -37,9 +39,23 @@ export default {
   async fetch(request, env, ctx) {
     resetIfCritical();
     try {
-      const { response, line, warn } = await wasm.handleRequest(request.method, request.url, request, env, ctx);
+      // A body within the limit is read here, in one piece (what the wasm would read): awaited
+      // in JS, not by a Rust future. The limit and its 413 stay in the wasm, which checks the
+      // length again and reads any other body itself.
+      // One that cannot be read is left to the wasm, which answers 400 with its access line.
+      const length = request.headers.get("content-length");
+      let body;
+      if (length !== null && Number(length) <= BODY_LIMIT) {
+        try {
+          body = new Uint8Array(await request.arrayBuffer());
+        } catch {
+          body = undefined;
+        }
+      }
+      const { response, line, warn, write } = await wasm.handleRequest(request.method, request.url, request, env, ctx, body);
       if (warn) console.warn(line);
       else console.log(line);
+      if (write !== undefined) ctx.waitUntil(writeAfter(write));
       return response;
     } catch (error) {
       noteTrap(error);
@@ -47,6 +63,25 @@ export default {
     }
   },
 };
+
+// The KV write the wasm hands over with its answer (a sync invoke's read copy): put after the
+// answer was built, its promise given to `ctx.waitUntil` here rather than awaited by a Rust future
+// spawned for it (a task, a closure pair and a microtask per wake: BENCHMARKS.md). What to write,
+// the retry and its error line stay in the wasm: a failed put goes back to `retryRecordCopy`.
+// Nothing it does can throw into the fetch handler: a put that throws at once is retried too.
+function writeAfter({ kv, key, value, options, requestId }) {
+  const retry = () => {
+    resetIfCritical();
+    return wasm.retryRecordCopy(kv, key, value, options, requestId);
+  };
+  let put;
+  try {
+    put = kv.put(key, value, options);
+  } catch (error) {
+    put = Promise.reject(error);
+  }
+  return put.catch(retry).catch(noteTrap);
+}
 
 // A Durable Object instance is rebuilt after a reset (its old wasm object belongs to the old
 // instance); its methods are checked like `fetch`.

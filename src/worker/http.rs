@@ -8,6 +8,8 @@
 //! `cf`, parse the URL again and cross the boundary once per header). The Durable Object's
 //! requests and answers still go through the `worker` crate (not a hot path).
 
+use std::cell::{OnceCell, RefCell};
+
 use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -17,6 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Request, Response};
 
+use super::kv::KvWrite;
 use crate::core::error::{DataActionsError, ErrorDetails};
 use crate::core::proxy::request::{path_and_query, MAX_BODY_BYTES};
 use crate::core::proxy::settings::SettingProblem;
@@ -24,9 +27,27 @@ use crate::core::proxy::status::{error_body, http_status, retry_after_seconds};
 
 #[wasm_bindgen(module = "/src/worker/respond.js")]
 extern "C" {
-    /// `{response, line, warn}`: the JS `Response` and the request's access line.
+    /// `{response, line, warn, write}`: the JS `Response`, the request's access line, and the
+    /// KV write to make after the answer, if any.
+    /// The request's headers as `name:value` lines (names lower-case).
+    #[wasm_bindgen(js_name = "headerLines")]
+    fn header_lines_js(headers: &web_sys::Headers) -> String;
+
     #[wasm_bindgen(js_name = "respond")]
-    fn respond_js(status: u16, header_lines: &str, body: &[u8], stream: &JsValue, line: &str, warn: bool) -> JsValue;
+    #[allow(clippy::too_many_arguments)]
+    fn respond_js(
+        status: u16,
+        header_lines: &str,
+        body: &[u8],
+        stream: &JsValue,
+        line: &str,
+        warn: bool,
+        request_id: &str,
+        kv: &JsValue,
+        key: &str,
+        value: &str,
+        options: &JsValue,
+    ) -> JsValue;
 }
 
 /// An answer's body: bytes the Worker wrote, or a body it passes through unread (a Durable
@@ -37,18 +58,25 @@ enum Body {
     Stream(Option<web_sys::ReadableStream>),
 }
 
-/// An answer: status, headers (names lower-case) and body.
+/// An answer: status, headers (names lower-case) and body, and a KV write to make after it.
 #[derive(Debug, Clone)]
 pub struct Answer {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Body,
+    after: Option<KvWrite>,
 }
 
 impl Answer {
     /// An answer with `headers` (each name once) and `body`.
     pub fn new(status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Self {
-        Answer { status, headers, body: Body::Bytes(body) }
+        Answer { status, headers, body: Body::Bytes(body), after: None }
+    }
+
+    /// The answer with `write` to be made once it is answered (the sync invoke's read copy).
+    pub fn with_write_after(mut self, write: KvWrite) -> Self {
+        self.after = Some(write);
+        self
     }
 
     /// An answer whose body is another response's, passed through unread.
@@ -58,7 +86,7 @@ impl Answer {
             worker::ResponseBody::Body(bytes) => Body::Bytes(bytes.clone()),
             worker::ResponseBody::Stream(stream) => Body::Stream(Some(stream.clone())),
         };
-        Answer { status, headers, body }
+        Answer { status, headers, body, after: None }
     }
 
     /// The HTTP status.
@@ -97,9 +125,15 @@ impl Answer {
         }
     }
 
-    /// `{response, line, warn}` for `entry.js`: the JS `Response`, built in one call, and the
-    /// access line it writes (`console.warn` when `warn`) before returning the response.
-    pub fn into_js(self, line: &str, warn: bool) -> JsValue {
+    /// `{response, line, warn, write}` for `entry.js`: the JS `Response`, built in one call, the
+    /// access line it writes (`console.warn` when `warn`) before returning the response, and the
+    /// KV write it then starts and hands to `ctx.waitUntil` (`write` undefined when there is none;
+    /// a failed attempt comes back to `retryRecordCopy` with `request_id`).
+    pub fn into_js(self, line: &str, warn: bool, request_id: &str) -> JsValue {
+        let (kv, key, value, options) = match self.after {
+            Some(write) => write.into_parts(),
+            None => (JsValue::UNDEFINED, String::new(), String::new(), JsValue::UNDEFINED),
+        };
         let mut lines = String::with_capacity(self.headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
         for (name, value) in &self.headers {
             // Header values the Worker sets never hold a line break; one that did would end here
@@ -113,10 +147,10 @@ impl Answer {
             lines.push_str(value);
         }
         match &self.body {
-            Body::Bytes(bytes) => respond_js(self.status, &lines, bytes, &JsValue::UNDEFINED, line, warn),
+            Body::Bytes(bytes) => respond_js(self.status, &lines, bytes, &JsValue::UNDEFINED, line, warn, request_id, &kv, &key, &value, &options),
             Body::Stream(stream) => {
                 let stream = stream.as_ref().map_or(JsValue::NULL, |s| JsValue::from(s.clone()));
-                respond_js(self.status, &lines, &[], &stream, line, warn)
+                respond_js(self.status, &lines, &[], &stream, line, warn, request_id, &kv, &key, &value, &options)
             }
         }
     }
@@ -126,6 +160,11 @@ impl Answer {
 pub trait RequestParts {
     /// The JS request.
     fn raw(&self) -> &web_sys::Request;
+    /// The body, when it was read before the handler ran (`entry.js` reads a body whose
+    /// `Content-Length` is within the limit); taken once.
+    fn take_read_body(&self) -> Option<Vec<u8>> {
+        None
+    }
     /// The query string (after `?`, without it), as sent.
     fn query(&self) -> String;
     /// A request header.
@@ -154,15 +193,16 @@ pub struct Incoming {
     pub path: String,
     query: String,
     raw: web_sys::Request,
-    headers: web_sys::Headers,
+    /// The headers, read in one crossing when a route first asks for one.
+    headers: OnceCell<String>,
+    read_body: RefCell<Option<Vec<u8>>>,
 }
 
 impl Incoming {
-    /// The request with its method and serialized URL.
-    pub fn new(method: String, url: &str, raw: web_sys::Request) -> Self {
+    /// The request with its method and serialized URL, and its body if `entry.js` read it.
+    pub fn new(method: String, url: &str, raw: web_sys::Request, read_body: Option<Vec<u8>>) -> Self {
         let (path, query) = path_and_query(url);
-        let headers = raw.headers();
-        Incoming { method, path: path.to_string(), query: query.to_string(), raw, headers }
+        Incoming { method, path: path.to_string(), query: query.to_string(), raw, headers: OnceCell::new(), read_body: RefCell::new(read_body) }
     }
 }
 
@@ -171,12 +211,20 @@ impl RequestParts for Incoming {
         &self.raw
     }
 
+    fn take_read_body(&self) -> Option<Vec<u8>> {
+        self.read_body.take()
+    }
+
     fn query(&self) -> String {
         self.query.clone()
     }
 
     fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).ok().flatten()
+        let lines = self.headers.get_or_init(|| header_lines_js(&self.raw.headers()));
+        lines.split('\n').find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.to_string())
+        })
     }
 }
 
@@ -328,15 +376,20 @@ pub fn query_param(req: &impl RequestParts, name: &str) -> Option<String> {
 
 /// The body, at most [`MAX_BODY_BYTES`]: 413 beyond, checked against `Content-Length` before
 /// reading when there is one, and otherwise (a chunked body) by reading no further than the limit
-/// and cancelling the rest of the upload. (Under `wrangler dev`, a request answered before its
-/// upload ended can stall the local proxy's next request: a known local-only wrangler bug, see
-/// tests/e2e/worker-body-limit.test.mjs.)
+/// and cancelling the rest of the upload. A body with a `Content-Length` within the limit was
+/// already read by `entry.js` (one `arrayBuffer` awaited in JS, handed over with the request:
+/// no Rust future and closure pair for it); the Durable Object's requests are read here. (Under
+/// `wrangler dev`, a request answered before its upload ended can stall the local proxy's next
+/// request: a known local-only wrangler bug, see tests/e2e/worker-body-limit.test.mjs.)
 pub async fn read_body(req: &impl RequestParts) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::new(413, "bad_input", format!("the body is larger than {MAX_BODY_BYTES} bytes"));
     let unreadable = || ApiError::bad_input("the request body could not be read");
     if let Some(length) = req.header("content-length") {
         if length.trim().parse::<u64>().is_ok_and(|length| length > MAX_BODY_BYTES as u64) {
             return Err(too_large());
+        }
+        if let Some(body) = req.take_read_body() {
+            return Ok(body);
         }
         // Within the limit (checked above), and workerd does not deliver more than it says:
         // read it in one piece (one promise) rather than chunk by chunk.

@@ -17,7 +17,6 @@
 //! ([`super::invocation_object`]), which reserves the record before calling the upstream.
 
 use serde_json::{json, Value};
-use worker::Context;
 
 use super::app::App;
 use super::http::{header, json_response, query_param, read_body, Answer, ApiError, Incoming};
@@ -37,7 +36,7 @@ use crate::core::DataActionsError;
 
 /// Handles one invoke; `caller` is the API key the request was authenticated with (it scopes
 /// idempotency keys).
-pub async fn invoke(app: &App, ctx: &Context, req: &Incoming, action_id: &str, caller: &str) -> Result<Answer, ApiError> {
+pub async fn invoke(app: &App, req: &Incoming, action_id: &str, caller: &str) -> Result<Answer, ApiError> {
     check_action_id(action_id)?;
     let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
     let idempotency = header(req, "idempotency-key");
@@ -54,7 +53,7 @@ pub async fn invoke(app: &App, ctx: &Context, req: &Incoming, action_id: &str, c
     let context = parsed.context.unwrap_or_else(|| json!({}));
 
     if idempotency.is_none() && !wants_callback(&definition) {
-        return sync_fast_path(app, ctx, action_id, &definition, inputs, context, wait_s).await;
+        return sync_fast_path(app, action_id, &definition, inputs, context, wait_s).await;
     }
     // An idempotent request's object is named by its key's digest: a replay answers with the id
     // the first request was given.
@@ -79,7 +78,6 @@ fn new_id(app: &App) -> Result<String, ApiError> {
 /// A sync action without an Idempotency-Key: no object, one KV write after the answer.
 async fn sync_fast_path(
     app: &App,
-    ctx: &Context,
     action_id: &str,
     definition: &ActionDefinition,
     inputs: Value,
@@ -117,17 +115,20 @@ async fn sync_fast_path(
     app.log.annotate("invokeId", json!(record.invoke_id));
     app.log.annotate("invocationStatus", json!(record.status.as_str()));
     if record.status.is_terminal() {
-        let view = record.public_view();
-        // After the answer. The access line, written with the answer, counts this write; the
-        // write itself is counted on a detached tally (a retry shows only as its error line).
-        app.usage.kv_write();
-        let app = app.detached();
-        ctx.wait_until(async move {
-            if let Err(error) = store::write_copy(&app, &record).await {
-                app.log.error("invoke: cannot store the record", json!({ "invocationId": record.invocation_id, "error": error.0 }));
+        let answer = json_response(200, &record.public_view(), &[]);
+        // After the answer: entry.js makes the write and hands it to `ctx.waitUntil`; a failed
+        // attempt comes back to `retry_record_copy` (mod.rs). The access line, written with the
+        // answer, counts this write (a retry shows only as its error line).
+        return match store::copy_write(app, &record) {
+            Ok(write) => {
+                app.usage.kv_write();
+                Ok(answer.with_write_after(write))
             }
-        });
-        return Ok(json_response(200, &view, &[]));
+            Err(error) => {
+                app.log.error("invoke: cannot store the record", json!({ "invocationId": record.invocation_id, "error": error.0 }));
+                Ok(answer)
+            }
+        };
     }
     // Accepted for later after all: from now on its object follows it (and answers the wait).
     objects::adopt(app, &record, wait_s).await

@@ -36,7 +36,7 @@ pub struct StorageError(pub String);
 extern "C" {
     /// A KV namespace binding.
     #[wasm_bindgen(extends = js_sys::Object)]
-    #[derive(Clone)]
+    #[derive(Debug, Clone)]
     type KvNamespace;
 
     /// `get(key)`: the value as text, or null.
@@ -72,6 +72,57 @@ struct ListedPage {
     cursor: Option<String>,
 }
 
+/// One KV write: its key, value and options (`{expirationTtl, metadata}`). A write finished after
+/// the answer is handed to `entry.js` as these parts ([`KvWrite::into_parts`]): it starts the put
+/// and hands its promise to `ctx.waitUntil` (no Rust future, closure pair or task is spawned for
+/// it), and should that attempt fail, calls back `retryWrite` ([`KvWrite::from_parts`], then
+/// [`KvWrite::retry`]) for the second.
+#[derive(Debug, Clone)]
+pub struct KvWrite {
+    store: KvNamespace,
+    key: String,
+    value: String,
+    options: JsValue,
+}
+
+/// What `entry.js` holds of a write made after the answer: the namespace, the key, the value and
+/// the options, as handed to `put`.
+pub type KvWriteParts = (JsValue, String, String, JsValue);
+
+impl KvWrite {
+    /// Its key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The first attempt: `put` called now.
+    fn start(&self) -> Result<Promise, JsValue> {
+        self.store.put(&self.key, &self.value, &self.options)
+    }
+
+    /// The second attempt, after a second (KV allows one write per second per key), counted in
+    /// `usage`; its failure names the key, never the value.
+    pub async fn retry(&self, usage: &Usage) -> Result<(), StorageError> {
+        JsRuntime::new().sleep(1_100, None).await;
+        usage.kv_write();
+        let outcome = match self.start() {
+            Ok(pending) => JsFuture::from(pending).await.map(|_| ()),
+            Err(error) => Err(error),
+        };
+        outcome.map_err(|error| StorageError(format!("writing {}: {}", self.key, message(&error))))
+    }
+
+    /// The parts `entry.js` puts with.
+    pub fn into_parts(self) -> KvWriteParts {
+        (self.store.into(), self.key, self.value, self.options)
+    }
+
+    /// The write `entry.js` started, from its parts; `None` when `store` is no namespace.
+    pub fn from_parts(store: JsValue, key: String, value: String, options: JsValue) -> Option<KvWrite> {
+        store.is_object().then(|| KvWrite { store: store.unchecked_into(), key, value, options })
+    }
+}
+
 /// The namespace.
 #[derive(Clone)]
 pub struct Kv {
@@ -94,11 +145,6 @@ impl Kv {
         Ok(Kv { store: binding.unchecked_into(), usage })
     }
 
-    /// The same namespace counting on `usage`.
-    pub fn with_usage(&self, usage: Rc<Usage>) -> Kv {
-        Kv { store: self.store.clone(), usage }
-    }
-
     /// A value as text.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.usage.kv_read();
@@ -117,27 +163,31 @@ impl Kv {
 
     /// Writes `value` (expiring after `ttl_s`, at least a minute), with optional metadata.
     pub async fn put(&self, key: &str, value: &str, ttl_s: u64, metadata: Option<&Value>) -> Result<(), StorageError> {
+        self.put_write(self.write(key, value, ttl_s, metadata)?).await
+    }
+
+    /// Makes `write`: a failed attempt is tried once more after a second.
+    pub async fn put_write(&self, write: KvWrite) -> Result<(), StorageError> {
+        self.usage.kv_write();
+        let first = match write.start() {
+            Ok(pending) => JsFuture::from(pending).await.map(|_| ()),
+            Err(error) => Err(error),
+        };
+        match first {
+            Ok(()) => Ok(()),
+            Err(_) => write.retry(&self.usage).await,
+        }
+    }
+
+    /// A write of `value` (expiring after `ttl_s`, at least a minute, with optional metadata),
+    /// not yet started: [`KvWrite::start`] makes its first attempt, [`KvWrite::retry`] the second.
+    pub fn write(&self, key: &str, value: &str, ttl_s: u64, metadata: Option<&Value>) -> Result<KvWrite, StorageError> {
         let options = match metadata {
             Some(metadata) => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S), "metadata": metadata }),
             None => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S) }),
         };
         let options = JSON::parse(&options.to_string()).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
-        let mut last = String::new();
-        for attempt in 0..2 {
-            if attempt > 0 {
-                JsRuntime::new().sleep(1_100, None).await;
-            }
-            self.usage.kv_write();
-            let outcome = match self.store.put(key, value, &options) {
-                Ok(pending) => JsFuture::from(pending).await.map(|_| ()),
-                Err(error) => Err(error),
-            };
-            match outcome {
-                Ok(()) => return Ok(()),
-                Err(error) => last = message(&error),
-            }
-        }
-        Err(StorageError(format!("writing {key}: {last}")))
+        Ok(KvWrite { store: self.store.clone(), key: key.to_string(), value: value.to_string(), options })
     }
 
     /// Writes `value` as JSON.

@@ -57,11 +57,36 @@ pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
 
 /// The fetch handler, called by `entry.js` with the request's method and URL read there (one
 /// crossing for both, no `worker::Request` conversion, no `cf` read). It resolves to
-/// `{response, line, warn}` (see `http::Answer::into_js`): `entry.js` writes the access line and
-/// returns the response.
+/// `{response, line, warn, write}` (see `http::Answer::into_js`): `entry.js` writes the access
+/// line, starts the KV write (if any) and hands it to `ctx.waitUntil`, and returns the response.
+///
+/// `body` is the request's body when `entry.js` read it: one whose `Content-Length` is at most
+/// [`body_limit`] (what `http::read_body` would read in one piece), awaited in JS rather than by
+/// a Rust future; `read_body` still checks the length first.
 #[wasm_bindgen(js_name = "handleRequest")]
-pub async fn handle_request(method: String, url: String, request: web_sys::Request, env: JsValue, ctx: JsValue) -> Result<JsValue, JsValue> {
+pub async fn handle_request(method: String, url: String, request: web_sys::Request, env: JsValue, ctx: JsValue, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
     let env: Env = env.unchecked_into();
     let ctx = Context::new(ctx.unchecked_into());
-    Ok(routes::handle(http::Incoming::new(method, &url, request), env, ctx).await)
+    Ok(routes::handle(http::Incoming::new(method, &url, request, body), env, ctx).await)
+}
+
+/// The largest body `entry.js` reads before calling [`handle_request`] (the proxy's body limit).
+#[wasm_bindgen(js_name = "bodyLimit")]
+pub fn body_limit() -> u32 {
+    u32::try_from(crate::core::proxy::request::MAX_BODY_BYTES).unwrap_or(u32::MAX)
+}
+
+/// The second attempt at a sync invoke's read copy, called by `entry.js` when the first `put`
+/// after the answer failed (KV allows one write per second per key): with the parts it was
+/// handed, and the request's id for the error line should this attempt fail too.
+#[wasm_bindgen(js_name = "retryRecordCopy")]
+pub async fn retry_record_copy(kv: JsValue, key: String, value: String, options: JsValue, request_id: String) {
+    let log = log::Log::new(&request_id);
+    let outcome = match kv::KvWrite::from_parts(kv, key, value, options) {
+        Some(write) => write.retry(&usage::Usage::default()).await.map_err(|e| (e.0, write.key().to_string())),
+        None => Err((format!("{KV_BINDING} is not bound"), String::new())),
+    };
+    if let Err((error, key)) = outcome {
+        log.error("invoke: cannot store the record", serde_json::json!({ "invocationId": store::invocation_of_key(&key), "error": error }));
+    }
 }

@@ -178,7 +178,7 @@ pub async fn handle(req: Incoming, env: Env, ctx: Context) -> JsValue {
     };
     let warn = status >= 500;
     let line = log.access_line(if warn { "warn" } else { "info" }, &access);
-    answer.into_js(&line, warn)
+    answer.into_js(&line, warn, &request_id)
 }
 
 /// `OPTIONS`: a preflight from an allowed origin gets the CORS headers; one from another origin
@@ -226,7 +226,7 @@ async fn serve(
         Route::Actions => action_list::list(&app, req).await,
         Route::Definition(id) => actions::definition(&app, ctx, id).await,
         Route::Validate(id) => actions::validate(&app, ctx, req, id).await,
-        Route::Invoke(id) => invoke::invoke(&app, ctx, req, id, &caller).await,
+        Route::Invoke(id) => invoke::invoke(&app, req, id, &caller).await,
         Route::Invocation(id) => invocations::get(&app, req, id).await,
         Route::History => history::list(&app, req).await,
         Route::Callback(id, token) => callbacks::handle(&app, req, id, token).await,

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::app::App;
 use super::http::ApiError;
-use super::kv::StorageError;
+use super::kv::{KvWrite, StorageError};
 use crate::core::profile::Profile;
 use crate::core::record::{InvocationRecord, RecordDecodeError};
 
@@ -58,7 +58,16 @@ pub fn undecodable(app: &App, error: &RecordDecodeError) -> ApiError {
 
 /// Writes the read copy of `record`.
 pub async fn write_copy(app: &App, record: &InvocationRecord) -> Result<(), StorageError> {
-    let now = app.now();
+    app.kv.put_write(copy_write(app, record)?).await
+}
+
+/// The write of the read copy of `record`, not yet made.
+pub fn copy_write(app: &App, record: &InvocationRecord) -> Result<KvWrite, StorageError> {
     let metadata = json!({ "status": record.status.as_str(), "actionId": record.action_id, "createdAtMs": record.created_at_ms });
-    app.kv.put(&record_key(&record.invocation_id), &record.encode(), record.read_copy_ttl_s(now), Some(&metadata)).await
+    app.kv.write(&record_key(&record.invocation_id), &record.encode(), record.read_copy_ttl_s(app.now()), Some(&metadata))
+}
+
+/// The invocation id of a read copy's key.
+pub fn invocation_of_key(key: &str) -> &str {
+    key.strip_prefix(RECORD_PREFIX).unwrap_or(key)
 }
