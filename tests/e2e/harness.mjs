@@ -215,7 +215,7 @@ let workerCount = 0;
  * so a second instance bound to "cxone-data-actions" would reach whichever Worker of that name
  * another checkout or test happens to be running (with its own storage and upstream).
  */
-function testConfig(dir, main, instanceOf, root = ROOT) {
+function testConfig(dir, main, instanceOf, root = ROOT, entry) {
   const path = join(dir, "wrangler.toml");
   const name = `${main ? "e2e-baseline" : "cxone-data-actions-e2e"}-${process.pid}-${++workerCount}`;
   if (main) {
@@ -239,7 +239,7 @@ function testConfig(dir, main, instanceOf, root = ROOT) {
       out.push(`directory = ${JSON.stringify(dir)}`);
       continue;
     }
-    let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(root, "build/index.js"))}`);
+    let outLine = line.replace(/^main\s*=.*$/, `main = ${JSON.stringify(entry ?? join(root, "build/index.js"))}`);
     if (!named && /^name\s*=/.test(outLine)) {
       // The Worker's own name (the first `name`; later ones name bindings).
       named = true;
@@ -285,6 +285,9 @@ function dotenvLine(key, value) {
  *   every Worker it starts has a name of its own): this one is a second instance of it, in its own workerd
  *   process, binding the first one's Durable Object class through the local dev registry
  *   (`script_name`); give it the first one's `persistTo` to share its KV too.
+ * - `entry`: the module wrangler serves instead of build/index.js, with the Worker's own config (KV,
+ *   Durable Objects, assets): a test fixture that wraps the built Worker (it imports build/index.js
+ *   and re-exports its Durable Object class), e.g. to put a fault between the Worker and a binding.
  * - `onOutput`: called with every chunk of wrangler's output as it arrives (all of it, where
  *   `output()` keeps the last MiB), e.g. to read every log line of a long run.
  *
@@ -293,7 +296,7 @@ function dotenvLine(key, value) {
  * wrangler.toml without its [build] section, so wrangler never rebuilds it mid-test.
  * @param {{ vars?: Record<string, string>, secrets?: Record<string, string>, port?: number,
  *           persistTo?: string, timeoutMs?: number, healthy?: boolean, main?: string,
- *           instanceOf?: string, root?: string, onOutput?: (text: string) => void }} [options]
+ *           instanceOf?: string, root?: string, entry?: string, onOutput?: (text: string) => void }} [options]
  * @returns {Promise<Started & { name: string, kvGet: (key: string) => Promise<string>, kvPut: (key: string, value: string) => Promise<void> }>}
  */
 export async function startWorker(options = {}) {
@@ -318,6 +321,7 @@ async function startWorkerOnce({
   main,
   instanceOf,
   root,
+  entry,
   onOutput,
 } = {}) {
   if (!main && !root) await buildWorker();
@@ -332,7 +336,7 @@ async function startWorkerOnce({
   };
   writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => dotenvLine(k, v)).join("\n") + "\n");
 
-  const { path: config, name } = testConfig(tmp, main, instanceOf, root);
+  const { path: config, name } = testConfig(tmp, main, instanceOf, root, entry);
   const state = persistTo ?? join(tmp, "state");
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
