@@ -207,7 +207,8 @@ where
         check_action_id(action_id).map_err(|e| e.details())?;
         let inputs = inputs_object(inputs)?;
         let url = format!("{}/v1/actions/{}/validate", self.config.base_url, encode_path_segment(action_id));
-        let body = json!({ "inputs": inputs }).to_string().into_bytes();
+        // `to_vec`, not `Value`'s `Display` (the same text through a second copy of the writer).
+        let body = serde_json::to_vec(&json!({ "inputs": inputs })).unwrap_or_default();
         // Validation changes nothing: it is retried like a GET.
         let request = self.request(RequestPurpose::Definition, Method::Post, url, Some(body), 0);
         let (response, value) = self.read(request, signal).await?;
@@ -275,7 +276,7 @@ where
         }
         let wait = self.wait_s(deadline, started).min(proxy_options.first_wait_s.unwrap_or(DEFAULT_WAIT_S));
         let url = format!("{}/v1/actions/{}/invoke?wait={wait}", self.config.base_url, encode_path_segment(action_id));
-        let mut request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(body.to_string().into_bytes()), wait);
+        let mut request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(serde_json::to_vec(&body).unwrap_or_default()), wait);
         if let Some(key) = &proxy_options.idempotency_key {
             request.headers.push(("idempotency-key".into(), key.clone()));
         }
