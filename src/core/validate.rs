@@ -436,7 +436,9 @@ fn compare(a: &Number, b: &Number) -> Option<Ordering> {
 
 fn list_values(values: &[Value]) -> String {
     const SHOWN: usize = 10;
-    let mut listed: Vec<String> = values.iter().take(SHOWN).map(Value::to_string).collect();
+    // `to_string` of serde_json, not `Value`'s `Display`: the same text, through the one writer
+    // the crate already has (`Display` is a second copy of it, in the wasm builds).
+    let mut listed: Vec<String> = values.iter().take(SHOWN).map(|v| serde_json::to_string(v).unwrap_or_default()).collect();
     if values.len() > SHOWN {
         listed.push(format!("... ({} in all)", values.len()));
     }
