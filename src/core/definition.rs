@@ -32,6 +32,14 @@ pub enum ParamType {
 }
 
 impl ParamType {
+    /// The type of that name, as the derived `Deserialize` reads it (`Unknown` for any other).
+    pub fn from_name(name: &str) -> ParamType {
+        [ParamType::String, ParamType::Number, ParamType::Integer, ParamType::Boolean, ParamType::Array, ParamType::Object]
+            .into_iter()
+            .find(|known| known.as_str() == name)
+            .unwrap_or(ParamType::Unknown)
+    }
+
     /// The type's name in definitions.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -329,6 +337,13 @@ mod tests {
         assert_eq!(request.url, "http://h:1/api/v2/data-actions/a.b-c_1");
         assert_eq!(request.header("If-None-Match"), Some("\"v1\""));
         assert!(request.needs_auth);
+    }
+
+    #[test]
+    fn type_names_read_as_the_derived_deserializer_reads_them() {
+        for name in ["string", "number", "integer", "boolean", "array", "object", "unknown", "String", "date", "", "null"] {
+            assert_eq!(ParamType::from_name(name), serde_json::from_value::<ParamType>(json!(name)).unwrap(), "{name}");
+        }
     }
 
     #[test]
