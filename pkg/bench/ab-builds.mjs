@@ -3,6 +3,9 @@
 // call by call with the same request by hand, against one emulator. Differences of a few µs need
 // this: separate runs drift by more than that on a shared machine.
 //   node bench/ab-builds.mjs DIR_A DIR_B ...   (ROUNDS=3000 by default)
+// The position matters: the first build given measured 5–13 µs a call faster than the same build
+// given later (BENCHMARKS.md, "npm package", 2026-12-01), so compare in both orders
+// (A B, then B A) and average.
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod cxone_signin;
 pub mod definition;
+mod definition_serde;
 pub mod error;
 pub mod http;
 pub mod json;

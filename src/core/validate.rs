@@ -98,15 +98,14 @@ pub fn coerce_outputs<'a>(shape: impl Into<OutputShape<'a>>, outputs: Map<String
     }
 }
 
-fn coerce_members(rules: &Rules, members: Map<String, Value>) -> Map<String, Value> {
+/// Each member coerced in place (no new map: collecting one would also compile in the B-tree's
+/// sort-and-bulk-build).
+fn coerce_members(rules: &Rules, mut members: Map<String, Value>) -> Map<String, Value> {
+    for (name, value) in members.iter_mut() {
+        let node = rules.property(name).unwrap_or(&rules.additional);
+        *value = coerce_by(node, std::mem::take(value));
+    }
     members
-        .into_iter()
-        .map(|(name, value)| {
-            let node = rules.property(&name).unwrap_or(&rules.additional);
-            let value = coerce_by(node, value);
-            (name, value)
-        })
-        .collect()
 }
 
 fn coerce_by(node: &Node, value: Value) -> Value {
@@ -202,7 +201,13 @@ impl Walk<'_> {
     /// The top level: the inputs object, with this client's null rule and messages.
     fn inputs(&mut self, root: &Node, given: &Map<String, Value>) -> Map<String, Value> {
         let rules = match root {
-            Node::Any => return given.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Node::Any => {
+                let mut kept = Map::new();
+                for (name, value) in given.iter().filter(|(_, v)| !v.is_null()) {
+                    kept.insert(name.clone(), value.clone());
+                }
+                return kept;
+            }
             Node::Never => {
                 let message = format!("action `{}` takes no inputs (its input schema is `false`)", self.action_id);
                 self.issue(&Place::Root, IssueKind::WrongType, None, message);
@@ -431,7 +436,9 @@ fn compare(a: &Number, b: &Number) -> Option<Ordering> {
 
 fn list_values(values: &[Value]) -> String {
     const SHOWN: usize = 10;
-    let mut listed: Vec<String> = values.iter().take(SHOWN).map(Value::to_string).collect();
+    // `to_string` of serde_json, not `Value`'s `Display`: the same text, through the one writer
+    // the crate already has (`Display` is a second copy of it, in the wasm builds).
+    let mut listed: Vec<String> = values.iter().take(SHOWN).map(|v| serde_json::to_string(v).unwrap_or_default()).collect();
     if values.len() > SHOWN {
         listed.push(format!("... ({} in all)", values.len()));
     }

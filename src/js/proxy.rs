@@ -207,7 +207,8 @@ where
         check_action_id(action_id).map_err(|e| e.details())?;
         let inputs = inputs_object(inputs)?;
         let url = format!("{}/v1/actions/{}/validate", self.config.base_url, encode_path_segment(action_id));
-        let body = json!({ "inputs": inputs }).to_string().into_bytes();
+        // `to_vec`, not `Value`'s `Display` (the same text through a second copy of the writer).
+        let body = serde_json::to_vec(&json!({ "inputs": inputs })).unwrap_or_default();
         // Validation changes nothing: it is retried like a GET.
         let request = self.request(RequestPurpose::Definition, Method::Post, url, Some(body), 0);
         let (response, value) = self.read(request, signal).await?;
@@ -275,7 +276,7 @@ where
         }
         let wait = self.wait_s(deadline, started).min(proxy_options.first_wait_s.unwrap_or(DEFAULT_WAIT_S));
         let url = format!("{}/v1/actions/{}/invoke?wait={wait}", self.config.base_url, encode_path_segment(action_id));
-        let mut request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(body.to_string().into_bytes()), wait);
+        let mut request = self.request(RequestPurpose::Invoke, Method::Post, url, Some(serde_json::to_vec(&body).unwrap_or_default()), wait);
         if let Some(key) = &proxy_options.idempotency_key {
             request.headers.push(("idempotency-key".into(), key.clone()));
         }
@@ -445,7 +446,10 @@ fn inputs_object(inputs: &Value) -> Result<Value, ErrorDetails> {
 
 /// Whether a proxy record's status is final (the core's record rules; unknown statuses are not).
 fn is_terminal(status: &str) -> bool {
-    serde_json::from_value::<RecordStatus>(Value::String(status.to_string())).is_ok_and(RecordStatus::is_terminal)
+    [RecordStatus::Pending, RecordStatus::Completed, RecordStatus::Failed, RecordStatus::Cancelled, RecordStatus::TimedOut]
+        .into_iter()
+        .find(|known| known.as_str() == status)
+        .is_some_and(RecordStatus::is_terminal)
 }
 
 fn record_status(record: &Value) -> String {
@@ -603,26 +607,35 @@ pub fn error_details_from_value(value: &Value) -> Option<ErrorDetails> {
     })
 }
 
+/// An issue of a Worker's error body. One the Worker wrote whole (a string `parameter` and
+/// `message`, a known `kind`) keeps its pointer, or gets its parameter's own when the pointer is
+/// empty (a peer from before pointers); a partial one is read field by field. Read by hand rather
+/// than through `ValidationIssue`'s derived `Deserialize` for JSON values (a second copy of it).
 fn issue_from_value(value: &Value) -> ValidationIssue {
-    if let Ok(mut issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
-        // A peer from before pointers: the parameter's own.
-        if issue.pointer.is_empty() && !issue.parameter.is_empty() {
-            issue.pointer = parameter_pointer(&issue.parameter);
-        }
-        return issue;
-    }
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+    let kind = match value.get("kind").and_then(Value::as_str) {
+        Some("missing_required") => Some(IssueKind::MissingRequired),
+        Some("unknown_parameter") => Some(IssueKind::UnknownParameter),
+        Some("wrong_type") => Some(IssueKind::WrongType),
+        Some("out_of_range") => Some(IssueKind::OutOfRange),
+        Some("not_in_enum") => Some(IssueKind::NotInEnum),
+        _ => None,
+    };
+    let whole = value.get("parameter").is_some_and(Value::is_string)
+        && kind.is_some()
+        && value.get("message").is_some_and(Value::is_string)
+        && value.get("pointer").is_none_or(Value::is_string)
+        && value.get("expected").is_none_or(|e| e.is_string() || e.is_null());
     let parameter = text("parameter").unwrap_or_default();
+    let pointer = match text("pointer") {
+        Some(pointer) if !(whole && pointer.is_empty()) => pointer,
+        _ if parameter.is_empty() => String::new(),
+        _ => parameter_pointer(&parameter),
+    };
     ValidationIssue {
-        pointer: text("pointer").unwrap_or_else(|| if parameter.is_empty() { String::new() } else { parameter_pointer(&parameter) }),
+        pointer,
         parameter,
-        kind: match text("kind").as_deref() {
-            Some("missing_required") => IssueKind::MissingRequired,
-            Some("unknown_parameter") => IssueKind::UnknownParameter,
-            Some("out_of_range") => IssueKind::OutOfRange,
-            Some("not_in_enum") => IssueKind::NotInEnum,
-            _ => IssueKind::WrongType,
-        },
+        kind: kind.unwrap_or(IssueKind::WrongType),
         expected: text("expected"),
         message: text("message").unwrap_or_else(|| "invalid input".into()),
     }
@@ -817,6 +830,59 @@ mod tests {
         assert_eq!(sent[0].url, "https://proxy.example/base/v1/actions/calc/validate");
         assert_eq!(sent[0].body.as_deref(), Some(br#"{"inputs":{"n":"42"}}"#.as_slice()));
         assert_eq!(run(proxy.validate("calc", &json!([1]), None)).unwrap_err().code, "bad_input");
+    }
+
+    #[test]
+    fn issues_read_by_hand_as_the_derived_reader_and_its_fallback_did() {
+        // The reading this replaced: the derived `Deserialize`, else field by field.
+        let before = |value: &Value| -> ValidationIssue {
+            if let Ok(mut issue) = serde_json::from_value::<ValidationIssue>(value.clone()) {
+                if issue.pointer.is_empty() && !issue.parameter.is_empty() {
+                    issue.pointer = parameter_pointer(&issue.parameter);
+                }
+                return issue;
+            }
+            let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+            let parameter = text("parameter").unwrap_or_default();
+            ValidationIssue {
+                pointer: text("pointer").unwrap_or_else(|| if parameter.is_empty() { String::new() } else { parameter_pointer(&parameter) }),
+                parameter,
+                kind: serde_json::from_value(json!(text("kind"))).unwrap_or(IssueKind::WrongType),
+                expected: text("expected"),
+                message: text("message").unwrap_or_else(|| "invalid input".into()),
+            }
+        };
+        let parameters = [json!("n"), json!(""), json!("a/b"), json!(3), Value::Null];
+        let pointers = [None, Some(json!("")), Some(json!("/n/0")), Some(json!(1)), Some(Value::Null)];
+        let kinds = [json!("missing_required"), json!("unknown_parameter"), json!("wrong_type"), json!("out_of_range"), json!("not_in_enum"), json!("new"), json!(1)];
+        let expected = [None, Some(Value::Null), Some(json!("integer")), Some(json!(2))];
+        let messages = [None, Some(json!("m")), Some(json!(3))];
+        let mut seen = 0;
+        for parameter in &parameters {
+            for pointer in &pointers {
+                for kind in &kinds {
+                    for expected in &expected {
+                        for message in &messages {
+                            let mut issue = Map::new();
+                            issue.insert("parameter".into(), parameter.clone());
+                            issue.insert("kind".into(), kind.clone());
+                            for (key, value) in [("pointer", pointer), ("expected", expected), ("message", message)] {
+                                if let Some(value) = value {
+                                    issue.insert(key.into(), value.clone());
+                                }
+                            }
+                            let issue = Value::Object(issue);
+                            assert_eq!(issue_from_value(&issue), before(&issue), "{issue}");
+                            seen += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(seen, 2_100);
+        for odd in [json!({}), json!("x"), json!(null), json!({"kind": "wrong_type", "parameter": "n", "message": "m", "extra": 1})] {
+            assert_eq!(issue_from_value(&odd), before(&odd), "{odd}");
+        }
     }
 
     #[test]

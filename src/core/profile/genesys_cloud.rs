@@ -173,9 +173,7 @@ fn properties(schema: &Value) -> impl Iterator<Item = (String, ParamType, &Value
             Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).find(|name| *name != "null"),
             _ => None,
         };
-        let param_type = type_name
-            .and_then(|name| serde_json::from_value::<ParamType>(Value::String(name.to_string())).ok())
-            .unwrap_or(ParamType::Unknown);
+        let param_type = type_name.map_or(ParamType::Unknown, ParamType::from_name);
         (name.clone(), param_type, property)
     })
 }
