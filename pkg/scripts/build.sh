@@ -39,11 +39,10 @@ wasm="$dist/cxone_data_actions_bg.wasm"
 opt="$root/node_modules/.bin/wasm-opt"
 if [ -x "$opt" ]; then
   before=$(wc -c <"$wasm")
-  # -Oz, then the control flow flattened and re-looped and -Oz twice more, assuming the first 1 KB
-  # of memory unused (Rust's stack comes first and grows down to it: only an overflowing stack
-  # would reach it): 2.3 KB less gzipped than -Oz alone, no speed difference measured
-  # (BENCHMARKS.md, "npm package").
-  "$opt" --low-memory-unused -Oz --flatten --rereloop -Oz -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  # -Oz, then the control flow flattened and re-looped and -Oz twice more: 1.4 KB less gzipped
+  # than -Oz alone, no speed difference measured (BENCHMARKS.md, "npm package"). Not
+  # --low-memory-unused (0.9 KB more): Rust's stack comes first and grows down into that 1 KB.
+  "$opt" -Oz --flatten --rereloop -Oz -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"
