@@ -3,10 +3,10 @@
 //! listing every issue).
 
 use serde_json::{json, Value};
-use worker::Context;
 
 use super::app::App;
 use super::http::{json_response, read_body, Answer, ApiError, Incoming};
+use super::platform::Context;
 use super::seen_actions;
 use crate::core::definition::check_action_id;
 use crate::core::proxy::request::parse_validate_body;

@@ -17,11 +17,11 @@
 //! ([`super::invocation_object`]), which reserves the record before calling the upstream.
 
 use serde_json::{json, Value};
-use worker::Context;
 
 use super::app::App;
 use super::http::{header, json_response, query_param, read_body, Answer, ApiError, Incoming};
 use super::objects::{self, StartInvocation};
+use super::platform::Context;
 use super::random::random_bytes;
 use super::store;
 use crate::core::definition::{check_action_id, ActionDefinition};

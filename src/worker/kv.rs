@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::Env;
 
+use super::platform::Env;
 use super::usage::Usage;
 use super::KV_BINDING;
 use crate::core::json::from_text;
