@@ -22,6 +22,7 @@
 //! Nothing here panics: every failure becomes a JSON error answer or a log line.
 
 mod action_list;
+mod allocator;
 mod actions;
 mod app;
 mod callbacks;
