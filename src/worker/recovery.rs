@@ -4,8 +4,9 @@
 //! of an instance, so that a Durable Object built on an old instance is rebuilt), and the abort
 //! handler that schedules wasm-bindgen's reset before the next call into the instance.
 //!
-//! The `worker` crate did the same (the names are its, kept for entry.js); it also set a panic
-//! hook, which never runs here: release builds trap at once on a panic (scripts/cargo-wasm.sh).
+//! The `worker` crate did the same (the names are its, kept for entry.js), and set a panic hook
+//! that logs the panic's message: here only in the unoptimised build (`build-worker.sh --dev`),
+//! since release builds trap at once on a panic, with no message (scripts/cargo-wasm.sh).
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -27,6 +28,8 @@ extern "C" {
 /// Runs when an instance starts (the first one, and each one after a reset).
 #[wasm_bindgen(start, private)]
 fn start() {
+    #[cfg(debug_assertions)]
+    std::panic::set_hook(Box::new(|info| super::platform::console_error(&format!("Rust panic: {info}"))));
     INIT_STATE.with(|state| state.set_instance_id(state.instance_id().wrapping_add(1)));
     wasm_bindgen::handler::set_on_abort(wasm_bindgen::handler::schedule_reinit);
 }
