@@ -13,6 +13,13 @@ pub fn from_text<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T>
     serde_json::from_slice(text.as_bytes())
 }
 
+/// `value` as JSON text: what `value.to_string()` writes, through the writer `serde_json::to_vec`
+/// uses (`Value`'s `Display` is a second serializer for it in the wasm, with its compact and its
+/// pretty formatter; BENCHMARKS.md, "Worker: built size"). Writing a `Value` cannot fail.
+pub fn to_text(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// A unit-only enum read from its name: the `Deserialize` of the crate's enums of names
 /// (statuses, kinds, types). For a JSON string it answers what serde's derive does, with the same
 /// ``unknown variant `x`, expected one of ...`` message; the derive also reads the object form

@@ -21,6 +21,7 @@ use serde_json::{Map, Number, Value};
 
 use super::definition::{ActionDefinition, OutputParameter, ParamType};
 use super::error::{pointer_segment, DataActionsError, IssueKind, ValidationIssue};
+use super::json::to_text;
 use super::schema::{Items, JsonType, Node, Rules, Schema, SchemaError};
 
 /// The schema `definition`'s inputs are checked against: its `inputSchema`, else its `inputs`.
@@ -438,7 +439,7 @@ fn compare(a: &Number, b: &Number) -> Option<Ordering> {
 
 fn list_values(values: &[Value]) -> String {
     const SHOWN: usize = 10;
-    let mut listed: Vec<String> = values.iter().take(SHOWN).map(Value::to_string).collect();
+    let mut listed: Vec<String> = values.iter().take(SHOWN).map(to_text).collect();
     if values.len() > SHOWN {
         listed.push(format!("... ({} in all)", values.len()));
     }
