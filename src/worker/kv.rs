@@ -21,7 +21,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::platform::Env;
 use super::usage::Usage;
 use super::KV_BINDING;
-use crate::core::json::from_text;
+use crate::core::json::{from_text, to_text};
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
 
@@ -121,7 +121,7 @@ impl Kv {
             Some(metadata) => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S), "metadata": metadata }),
             None => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S) }),
         };
-        let options = JSON::parse(&options.to_string()).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
+        let options = JSON::parse(&to_text(&options)).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
         let mut last = String::new();
         for attempt in 0..2 {
             if attempt > 0 {
@@ -155,7 +155,7 @@ impl Kv {
         if let (Some(cursor), Some(object)) = (cursor, options.as_object_mut()) {
             object.insert("cursor".into(), Value::String(cursor));
         }
-        let options = JSON::parse(&options.to_string()).map_err(|e| failed(&e))?;
+        let options = JSON::parse(&to_text(&options)).map_err(|e| failed(&e))?;
         let pending = self.store.list(&options).map_err(|e| failed(&e))?;
         let answer = JsFuture::from(pending).await.map_err(|e| failed(&e))?;
         let text: String = JSON::stringify(&answer).map_err(|e| failed(&e))?.into();

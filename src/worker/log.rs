@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use super::platform::{console_error, console_log, console_warn};
 use super::usage::UsageCounts;
 
+use crate::core::json::to_text;
 use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
@@ -119,6 +120,6 @@ impl Log {
                 line.entry(key).or_insert(value);
             }
         }
-        Value::Object(line).to_string()
+        to_text(&Value::Object(line))
     }
 }
