@@ -80,10 +80,12 @@ flock 9
 # at once when they are fresh.
 bash scripts/build-console.sh
 
-# -Oz, and an explicit feature set (worker-build's list: rustc's wasm32 defaults plus the exception
+# --merge-similar-functions first (functions that differ only in constants become one, the
+# constants passed as arguments: 0.8 KB of the gzipped Worker for a second of build), then -Oz,
+# and an explicit feature set (worker-build's list: rustc's wasm32 defaults plus the exception
 # handling wasm-bindgen's catch wrappers use) so that no encoding newer than workerd's is emitted.
 # Without --debuginfo wasm-opt drops the names section; --strip-producers drops the toolchain list.
-WASM_OPT_FLAGS=(-Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory
+WASM_OPT_FLAGS=(--merge-similar-functions -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory
   --enable-multivalue --enable-reference-types --enable-exception-handling --strip-producers)
 [ "$names" = 1 ] && WASM_OPT_FLAGS+=(--debuginfo)
 

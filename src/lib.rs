@@ -11,6 +11,9 @@ pub mod core;
 pub mod driver;
 pub mod transport;
 
+#[cfg(any(feature = "worker", feature = "js"))]
+mod allocator;
+
 #[cfg(feature = "worker")]
 pub mod worker;
 

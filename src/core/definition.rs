@@ -3,15 +3,16 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::DataActionsError;
 use super::http::{HttpRequest, HttpResponse, Method, RequestPurpose};
+use super::json::unit_variant;
 use super::schema::Schema;
 
 /// The type of an input or output parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
     /// A JSON string.
@@ -27,8 +28,15 @@ pub enum ParamType {
     /// A JSON object.
     Object,
     /// A type this client does not know: values pass unchecked.
-    #[serde(other)]
     Unknown,
+}
+
+impl<'de> Deserialize<'de> for ParamType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use ParamType::*;
+        let names = &["string", "number", "integer", "boolean", "array", "object", "unknown"];
+        unit_variant(deserializer, "enum ParamType", names, &[String, Number, Integer, Boolean, Array, Object, Unknown], Some(Unknown))
+    }
 }
 
 impl ParamType {

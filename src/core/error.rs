@@ -1,11 +1,12 @@
 //! One typed error for everything an invocation can end in, with the fields callers branch on.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::http::TransportFailureKind;
+use super::json::unit_variant;
 
 /// What is wrong with one input parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueKind {
     /// A required parameter is absent (or null).
@@ -18,6 +19,14 @@ pub enum IssueKind {
     OutOfRange,
     /// A value that is not one of the schema's `enum`.
     NotInEnum,
+}
+
+impl<'de> Deserialize<'de> for IssueKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use IssueKind::*;
+        let names = &["missing_required", "unknown_parameter", "wrong_type", "out_of_range", "not_in_enum"];
+        unit_variant(deserializer, "enum IssueKind", names, &[MissingRequired, UnknownParameter, WrongType, OutOfRange, NotInEnum], None)
+    }
 }
 
 /// One problem with the inputs, naming the parameter and where in the inputs it is.

@@ -7,13 +7,14 @@
 //! Records carry a schema version; fields added after version 1 decode with defaults, so records
 //! written by an earlier deploy are read, never dropped ([`InvocationRecord::decode`]).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::audit::{audit_record_hashed, payload_hash, request_hashes, AuditFacts, AuditRecord, INVOCATION_EVENT};
 use super::callback::{acknowledge, callback_audit, callback_status_for, CallbackAck, CallbackNotification};
 use super::definition::OutputParameter;
 use super::error::{DataActionsError, ErrorDetails};
+use super::json::unit_variant;
 use super::invocation::{is_terminal, InvocationResult, InvocationStatus};
 use super::proxy::schedule::{worker_poll_delay_ms, INVOKE_ANSWER_GRACE_MS, RECORD_RETENTION_MS};
 use super::time::format_rfc3339_millis;
@@ -60,7 +61,7 @@ impl RecordDecodeError {
 }
 
 /// Where a proxied invocation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     /// Accepted upstream, not finished.
@@ -109,8 +110,16 @@ impl RecordStatus {
     }
 }
 
+impl<'de> Deserialize<'de> for RecordStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use RecordStatus::*;
+        let names = &["pending", "completed", "failed", "cancelled", "timed_out"];
+        unit_variant(deserializer, "enum RecordStatus", names, &[Pending, Completed, Failed, Cancelled, TimedOut], None)
+    }
+}
+
 /// What brought a record to its final state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CompletionSource {
     /// The invoke answer itself (sync action, or waited for).
@@ -121,6 +130,13 @@ pub enum CompletionSource {
     Callback,
     /// The deadline.
     Deadline,
+}
+
+impl<'de> Deserialize<'de> for CompletionSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use CompletionSource::*;
+        unit_variant(deserializer, "enum CompletionSource", &["invoke", "poll", "callback", "deadline"], &[Invoke, Poll, Callback, Deadline], None)
+    }
 }
 
 /// One proxied invocation.

@@ -21,6 +21,7 @@ use serde_json::{Map, Number, Value};
 
 use super::definition::{ActionDefinition, OutputParameter, ParamType};
 use super::error::{pointer_segment, DataActionsError, IssueKind, ValidationIssue};
+use super::json::to_text;
 use super::schema::{Items, JsonType, Node, Rules, Schema, SchemaError};
 
 /// The schema `definition`'s inputs are checked against: its `inputSchema`, else its `inputs`.
@@ -436,9 +437,7 @@ fn compare(a: &Number, b: &Number) -> Option<Ordering> {
 
 fn list_values(values: &[Value]) -> String {
     const SHOWN: usize = 10;
-    // `to_string` of serde_json, not `Value`'s `Display`: the same text, through the one writer
-    // the crate already has (`Display` is a second copy of it, in the wasm builds).
-    let mut listed: Vec<String> = values.iter().take(SHOWN).map(|v| serde_json::to_string(v).unwrap_or_default()).collect();
+    let mut listed: Vec<String> = values.iter().take(SHOWN).map(to_text).collect();
     if values.len() > SHOWN {
         listed.push(format!("... ({} in all)", values.len()));
     }

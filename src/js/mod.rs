@@ -6,12 +6,6 @@
 
 pub mod proxy;
 
-/// The package's allocator: Talc instead of std's dlmalloc, in single-threaded wasm (1.75 KB
-/// smaller gzipped, and no slower; BENCHMARKS.md, "npm package"). The Worker keeps std's.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
 #[cfg(target_arch = "wasm32")]
 mod convert;
 

@@ -2,11 +2,11 @@
 //! `POST /v1/actions/{actionId}/validate` (`{inputs}` -> `{valid: true, inputs}` coerced, or 422
 //! listing every issue).
 
-use serde_json::{json, Value};
-use worker::Context;
+use serde_json::json;
 
 use super::app::App;
 use super::http::{json_response, read_body, Answer, ApiError, Incoming};
+use super::platform::Context;
 use super::seen_actions;
 use crate::core::definition::check_action_id;
 use crate::core::proxy::request::parse_validate_body;
@@ -17,9 +17,9 @@ use crate::core::validate::validate_inputs;
 pub async fn definition(app: &App, ctx: &Context, action_id: &str) -> Result<Answer, ApiError> {
     check_action_id(action_id)?;
     let definition = app.get_action(action_id).await?;
-    let body = serde_json::to_value(&definition).unwrap_or(Value::Null);
+    let answer = json_response(200, &definition, &[]);
     ctx.wait_until(seen_actions::remember(app.clone(), definition));
-    Ok(json_response(200, &body, &[]))
+    Ok(answer)
 }
 
 /// Validation and coercion of inputs, without invoking (the action is recorded as seen too).

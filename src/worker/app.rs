@@ -5,11 +5,11 @@
 use std::rc::Rc;
 
 use serde_json::Value;
-use worker::Env;
 
 use super::isolate::{self, Isolate, ProxyClient};
 use super::kv::{Kv, StorageError};
 use super::log::Log;
+use super::platform::Env;
 use super::token;
 use super::usage::Usage;
 use crate::core::definition::ActionDefinition;

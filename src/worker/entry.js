@@ -10,10 +10,11 @@
 // handed back with the answer is started here and given to `ctx.waitUntil` (`writeAfter`).
 //
 // What it keeps from worker-build's shim: recovery from a trap. With panic = "abort" a panic
-// (or an out-of-memory abort) leaves the wasm instance's memory mid-operation; the worker crate's
-// panic hook and wasm-bindgen's abort handler set `criticalError`, and the next call resets the
-// instance (`__wbg_reset_state`, from wasm-bindgen's --experimental-reset-state-function) before
-// it runs, so one bad request does not poison the isolate. The Durable Object class goes through
+// (or an out-of-memory abort) leaves the wasm instance's memory mid-operation; a trap sets
+// `criticalError` (and src/worker/recovery.rs's abort handler schedules wasm-bindgen's reset), and
+// the next call resets the instance (`__wbg_reset_state`, from wasm-bindgen's
+// --experimental-reset-state-function) before it runs, so one bad request does not poison the
+// isolate. The Durable Object class goes through
 // the same check on construction and on every method call (not a hot path).
 import * as wasm from "./index.js";
 

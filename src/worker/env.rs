@@ -11,9 +11,9 @@ use std::cell::RefCell;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
-use worker::Env;
 
 use super::objects::INVOCATIONS_BINDING;
+use super::platform::Env;
 use super::KV_BINDING;
 use crate::core::proxy::settings::{ProxySettings, SettingProblem};
 
@@ -47,13 +47,13 @@ fn read_afresh(env: &Env) -> Checked {
     let lookup = |name: &str| Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok().and_then(|value| value.as_string());
     let settings = ProxySettings::from_lookup(lookup);
     let mut missing = Vec::new();
-    if env.kv(KV_BINDING).is_err() {
+    if env.binding(KV_BINDING).is_none() {
         missing.push(SettingProblem {
             setting: KV_BINDING.to_string(),
             message: format!("{KV_BINDING} is not bound: add the KV namespace to wrangler.toml's [[kv_namespaces]]"),
         });
     }
-    if env.durable_object(INVOCATIONS_BINDING).is_err() {
+    if env.durable_object(INVOCATIONS_BINDING).is_none() {
         missing.push(SettingProblem {
             setting: INVOCATIONS_BINDING.to_string(),
             message: format!(

@@ -5,8 +5,8 @@
 //! by `entry.js`, headers and body read from the JS request only when a route asks) and answers
 //! with an [`Answer`] (status, headers, body), made into a JS `Response` in one call
 //! (`respond.js`): no `worker::Request`/`Response` conversions on the way in or out (they read
-//! `cf`, parse the URL again and cross the boundary once per header). The Durable Object's
-//! requests and answers still go through the `worker` crate (not a hot path).
+//! `cf`, parse the URL again and cross the boundary once per header). The Durable Object reads its
+//! requests and answers the same way.
 
 use std::cell::{OnceCell, RefCell};
 
@@ -17,7 +17,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
-use worker::{Headers, Request, Response};
 
 use super::kv::KvWrite;
 use crate::core::error::{DataActionsError, ErrorDetails};
@@ -80,13 +79,8 @@ impl Answer {
     }
 
     /// An answer whose body is another response's, passed through unread.
-    pub fn relayed(status: u16, headers: Vec<(&'static str, String)>, body: &worker::ResponseBody) -> Self {
-        let body = match body {
-            worker::ResponseBody::Empty => Body::Stream(None),
-            worker::ResponseBody::Body(bytes) => Body::Bytes(bytes.clone()),
-            worker::ResponseBody::Stream(stream) => Body::Stream(Some(stream.clone())),
-        };
-        Answer { status, headers, body, after: None }
+    pub fn relayed(status: u16, headers: Vec<(&'static str, String)>, body: Option<web_sys::ReadableStream>) -> Self {
+        Answer { status, headers, body: Body::Stream(body), after: None }
     }
 
     /// The HTTP status.
@@ -111,18 +105,10 @@ impl Answer {
         }
     }
 
-    /// The answer as a `worker::Response` (a Durable Object's answer).
-    pub fn into_worker(self) -> Response {
-        let headers = Headers::new();
-        for (name, value) in &self.headers {
-            let _ = headers.set(name, value);
-        }
-        let builder = Response::builder().with_status(self.status).with_headers(headers);
-        match self.body {
-            Body::Bytes(bytes) => builder.fixed(bytes),
-            Body::Stream(Some(stream)) => builder.body(worker::ResponseBody::Stream(stream)),
-            Body::Stream(None) => builder.empty(),
-        }
+    /// The answer as a JS `Response` (a Durable Object's answer to the Worker).
+    pub fn into_response_js(self) -> JsValue {
+        let answer = self.into_js("", false, "");
+        Reflect::get(&answer, &JsValue::from_str("response")).unwrap_or(JsValue::UNDEFINED)
     }
 
     /// `{response, line, warn, write}` for `entry.js`: the JS `Response`, built in one call, the
@@ -169,20 +155,6 @@ pub trait RequestParts {
     fn query(&self) -> String;
     /// A request header.
     fn header(&self, name: &str) -> Option<String>;
-}
-
-impl RequestParts for Request {
-    fn raw(&self) -> &web_sys::Request {
-        self.inner()
-    }
-
-    fn query(&self) -> String {
-        path_and_query(&self.inner().url()).1.to_string()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers().get(name).ok().flatten()
-    }
 }
 
 /// A request to the fetch handler, as `entry.js` hands it over.

@@ -17,15 +17,19 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use js_sys::Uint8Array;
 use serde_json::json;
-use worker::{durable_object, DurableObject, Env, Method, Request, Response, State};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 use super::app::App;
 use super::env::read_settings;
-use super::http::{header, json_response, query_param, Answer, ApiError};
+use super::http::{header, json_response, query_param, Answer, ApiError, Incoming, RequestParts};
 use super::log::Log;
 use super::object_storage::{ObjectStorageError, RecordStore};
 use super::objects::{StartInvocation, CALLBACK_TOKEN_HEADER, INVOCATION_ID_HEADER, REQUEST_ID_HEADER};
+use super::platform::{DurableObjectState, DurableObjectStorage, Env};
 use super::random::{random_bytes, request_id};
 use super::store;
 use super::wake;
@@ -37,35 +41,41 @@ use crate::core::proxy::schedule::{INVOKE_ANSWER_GRACE_MS, IN_FLIGHT_WAIT_MS};
 use crate::core::record::{invoke_may_have_run, request_fingerprint, InvocationRecord, NewRecord, RecordStatus};
 use crate::core::DataActionsError;
 
-/// One invocation's coordinator.
-#[durable_object(alarm)]
+/// One invocation's coordinator: the class workerd constructs (`new Invocation(state, env)`,
+/// wrangler.toml's `class_name`, exported through entry.js) and calls `fetch` and `alarm` on.
+#[wasm_bindgen]
 pub struct Invocation {
-    state: State,
+    storage: DurableObjectStorage,
     env: Env,
     /// Whether this instance has the invoke in flight upstream (an instance that restarted has
     /// not: a record still unanswered then has an unknown outcome).
     invoking: Cell<bool>,
 }
 
-impl DurableObject for Invocation {
-    fn new(state: State, env: Env) -> Self {
-        Invocation { state, env, invoking: Cell::new(false) }
+#[wasm_bindgen]
+impl Invocation {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: DurableObjectState, env: Env) -> Invocation {
+        Invocation { storage: state.storage(), env, invoking: Cell::new(false) }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+    /// An internal request from the Worker (see [`super::objects`]); resolves to its `Response`.
+    pub async fn fetch(&self, request: web_sys::Request) -> Result<JsValue, JsValue> {
+        let req = Incoming::new(request.method(), &request.url(), request, None);
         let log = Log::new(&header(&req, REQUEST_ID_HEADER).unwrap_or_else(request_id));
         let answer = match self.app(&log) {
             Ok(app) => {
-                let answer = self.serve(&app, &mut req).await;
-                log.info("object", json!({ "op": req.path(), "status": answer.as_ref().map_or_else(|e| e.status, Answer::status_code), "usage": app.usage.fields() }));
+                let answer = self.serve(&app, &req).await;
+                log.info("object", json!({ "op": req.path, "status": answer.as_ref().map_or_else(|e| e.status, Answer::status_code), "usage": app.usage.fields() }));
                 answer
             }
             Err(error) => Err(error),
         };
-        Ok(answer.unwrap_or_else(ApiError::into_response).into_worker())
+        Ok(answer.unwrap_or_else(ApiError::into_response).into_response_js())
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
+    /// The alarm (see [`Invocation::on_alarm`]).
+    pub async fn alarm(&self) -> Result<JsValue, JsValue> {
         let log = Log::new(&format!("alarm-{}", request_id()));
         match self.app(&log) {
             Ok(app) => {
@@ -78,19 +88,22 @@ impl DurableObject for Invocation {
             }
             Err(error) => log.error("object: alarm without settings", json!({ "error": error.message() })),
         }
-        Response::empty()
+        Ok(JsValue::UNDEFINED)
     }
 }
 
 /// The body of an internal request (from this Worker, which already applied the callers' size
 /// limit: a command carrying 256 KB of inputs is a little larger than that).
-async fn internal_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    req.bytes().await.map_err(|e| ApiError::new(500, "internal", format!("an internal request's body could not be read: {e}")))
+async fn internal_body(req: &Incoming) -> Result<Vec<u8>, ApiError> {
+    let unreadable = |e: JsValue| ApiError::new(500, "internal", format!("an internal request's body could not be read: {}", super::platform::js_error_message(&e)));
+    let pending = req.raw().array_buffer().map_err(unreadable)?;
+    let buffer = JsFuture::from(pending).await.map_err(unreadable)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// Whether the request is about this object's record (an id with the same object key but another
 /// time part is another, unknown, invocation).
-fn is_asked_for(req: &Request, record: &InvocationRecord) -> bool {
+fn is_asked_for(req: &Incoming, record: &InvocationRecord) -> bool {
     header(req, INVOCATION_ID_HEADER).is_some_and(|id| id == record.invocation_id)
 }
 
@@ -111,25 +124,25 @@ impl Invocation {
     }
 
     fn store(&self) -> RecordStore {
-        RecordStore::open(&self.state)
+        RecordStore::open(&self.storage)
     }
 
-    async fn serve(&self, app: &App, req: &mut Request) -> Result<Answer, ApiError> {
+    async fn serve(&self, app: &App, req: &Incoming) -> Result<Answer, ApiError> {
         let wait_s = parse_wait(query_param(req, "wait").as_deref())?;
-        match (req.method(), req.path().as_str()) {
-            (Method::Post, "/invoke") => {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/invoke") => {
                 let body = internal_body(req).await?;
                 let command: StartInvocation =
                     serde_json::from_slice(&body).map_err(|e| ApiError::new(500, "internal", format!("a malformed start command: {e}")))?;
                 self.start(app, command, wait_s).await
             }
-            (Method::Post, "/adopt") => {
+            ("POST", "/adopt") => {
                 let body = internal_body(req).await?;
                 let text = String::from_utf8_lossy(&body);
                 let record = InvocationRecord::decode("adopt", &text).map_err(|e| store::undecodable(app, &e))?;
                 self.adopt(app, record, wait_s).await
             }
-            (Method::Get, "/record") => {
+            ("GET", "/record") => {
                 let store = self.store();
                 let Some(record) = store.load().map_err(|e| storage_error(app, e))?.filter(|r| is_asked_for(req, r)) else {
                     return Err(ApiError::not_found("no such invocation"));
@@ -137,7 +150,7 @@ impl Invocation {
                 let record = self.wait_for_end(app, &store, record, wait_s).await?;
                 Ok(json_response(200, &record.public_view(), &[]))
             }
-            (Method::Post, "/callback") => {
+            ("POST", "/callback") => {
                 let token = header(req, CALLBACK_TOKEN_HEADER).unwrap_or_default();
                 let asked = header(req, INVOCATION_ID_HEADER).unwrap_or_default();
                 let body = internal_body(req).await?;
@@ -428,16 +441,14 @@ impl Invocation {
     }
 
     async fn set_alarm_in(&self, app: &App, offset_ms: u64) {
-        // `set_alarm(i64)` takes an offset from now in milliseconds, not a timestamp.
-        let offset = i64::try_from(offset_ms).unwrap_or(i64::MAX);
-        if let Err(error) = self.state.storage().set_alarm(offset).await {
-            app.log.error("object: cannot set the alarm", json!({ "error": error.to_string() }));
+        if let Err(error) = self.storage.set_alarm_in(offset_ms).await {
+            app.log.error("object: cannot set the alarm", json!({ "error": error }));
         }
     }
 
     async fn delete_alarm(&self, app: &App) {
-        if let Err(error) = self.state.storage().delete_alarm().await {
-            app.log.warn("object: cannot delete the alarm", json!({ "error": error.to_string() }));
+        if let Err(error) = self.storage.delete_alarm().await {
+            app.log.warn("object: cannot delete the alarm", json!({ "error": error }));
         }
     }
 }

@@ -17,11 +17,11 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::Env;
 
+use super::platform::Env;
 use super::usage::Usage;
 use super::KV_BINDING;
-use crate::core::json::from_text;
+use crate::core::json::{from_text, to_text};
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
 
@@ -186,7 +186,7 @@ impl Kv {
             Some(metadata) => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S), "metadata": metadata }),
             None => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S) }),
         };
-        let options = JSON::parse(&options.to_string()).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
+        let options = JSON::parse(&to_text(&options)).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
         Ok(KvWrite { store: self.store.clone(), key: key.to_string(), value: value.to_string(), options })
     }
 
@@ -205,7 +205,7 @@ impl Kv {
         if let (Some(cursor), Some(object)) = (cursor, options.as_object_mut()) {
             object.insert("cursor".into(), Value::String(cursor));
         }
-        let options = JSON::parse(&options.to_string()).map_err(|e| failed(&e))?;
+        let options = JSON::parse(&to_text(&options)).map_err(|e| failed(&e))?;
         let pending = self.store.list(&options).map_err(|e| failed(&e))?;
         let answer = JsFuture::from(pending).await.map_err(|e| failed(&e))?;
         let text: String = JSON::stringify(&answer).map_err(|e| failed(&e))?.into();

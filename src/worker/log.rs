@@ -17,8 +17,10 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use super::platform::{console_error, console_log, console_warn};
 use super::usage::UsageCounts;
 
+use crate::core::json::to_text;
 use crate::core::time::format_rfc3339_millis;
 use crate::driver::Runtime;
 use crate::transport::js_runtime::JsRuntime;
@@ -94,17 +96,17 @@ impl Log {
 
     /// An informational line; `fields` (a JSON object) are added to it.
     pub fn info(&self, message: &str, fields: Value) {
-        worker::console_log!("{}", self.line("info", message, fields));
+        console_log(&self.line("info", message, fields));
     }
 
     /// A warning line.
     pub fn warn(&self, message: &str, fields: Value) {
-        worker::console_warn!("{}", self.line("warn", message, fields));
+        console_warn(&self.line("warn", message, fields));
     }
 
     /// An error line.
     pub fn error(&self, message: &str, fields: Value) {
-        worker::console_error!("{}", self.line("error", message, fields));
+        console_error(&self.line("error", message, fields));
     }
 
     fn line(&self, level: &str, message: &str, fields: Value) -> String {
@@ -118,6 +120,6 @@ impl Log {
                 line.entry(key).or_insert(value);
             }
         }
-        Value::Object(line).to_string()
+        to_text(&Value::Object(line))
     }
 }

@@ -16,6 +16,8 @@
 //! - [`isolate`]: the per-isolate driver client; [`app`]: what a request works with;
 //! - [`env`], [`http`], [`log`], [`random`], [`usage`]: settings, responses, JSON logs, random
 //!   ids, the KV and object operations each request made.
+//! - [`platform`]: the Workers runtime's objects (env, ctx, Durable Object state, storage and
+//!   stubs, the console) bound with wasm-bindgen; [`recovery`]: the instance's reset after a trap.
 //!
 //! Nothing here panics: every failure becomes a JSON error answer or a log line.
 
@@ -37,7 +39,9 @@ mod log;
 mod object_storage;
 mod objects;
 mod openapi;
+mod platform;
 mod random;
+mod recovery;
 mod routes;
 mod seen_actions;
 mod store;
@@ -49,8 +53,9 @@ pub use invocation_object::Invocation;
 pub use objects::INVOCATIONS_BINDING;
 
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-use worker::{Context, Env};
+use wasm_bindgen::JsValue;
+
+use platform::{Context, Env};
 
 /// The name of the KV namespace binding in `wrangler.toml`.
 pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
@@ -64,9 +69,7 @@ pub const KV_BINDING: &str = "DATA_ACTIONS_KV";
 /// [`body_limit`] (what `http::read_body` would read in one piece), awaited in JS rather than by
 /// a Rust future; `read_body` still checks the length first.
 #[wasm_bindgen(js_name = "handleRequest")]
-pub async fn handle_request(method: String, url: String, request: web_sys::Request, env: JsValue, ctx: JsValue, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
-    let env: Env = env.unchecked_into();
-    let ctx = Context::new(ctx.unchecked_into());
+pub async fn handle_request(method: String, url: String, request: web_sys::Request, env: Env, ctx: Context, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
     Ok(routes::handle(http::Incoming::new(method, &url, request, body), env, ctx).await)
 }
 

@@ -3,8 +3,10 @@
 //! save with no `await` between them are one serialized step of the object: nothing interleaves,
 //! no update is lost or rolled back.
 
+use js_sys::Reflect;
 use wasm_bindgen::JsValue;
-use worker::{SqlStorage, SqlStorageValue, State};
+
+use super::platform::{DurableObjectStorage, SqlStorage};
 
 use crate::core::record::{InvocationRecord, RecordDecodeError};
 
@@ -27,29 +29,25 @@ pub struct RecordStore {
 const KEY: &str = "object:record";
 
 impl RecordStore {
-    /// The store of the object whose state this is. Nothing is written until a record is saved:
-    /// an object only asked about (an unknown id) keeps no storage.
-    pub fn open(state: &State) -> RecordStore {
-        RecordStore { sql: state.storage().sql() }
+    /// The store of the object whose storage this is. Nothing is written until a record is
+    /// saved: an object only asked about (an unknown id) keeps no storage.
+    pub fn open(storage: &DurableObjectStorage) -> RecordStore {
+        RecordStore { sql: storage.sql() }
     }
 
-    /// The first column of each row `statement` answers, as text. Rows are read as arrays of
-    /// values (`raw`), not deserialized into structs: that would bring serde-wasm-bindgen into
-    /// the wasm for one text column.
-    fn texts(&self, statement: &str, what: &str) -> Result<Vec<String>, ObjectStorageError> {
-        let failed = |e: worker::Error| ObjectStorageError::Sql(format!("{what}: {e}"));
-        let cursor = self.sql.exec_raw(statement, None::<Vec<JsValue>>).map_err(failed)?;
-        cursor
-            .raw()
-            .map(|row| match row.map_err(failed)?.into_iter().next() {
-                Some(SqlStorageValue::String(text)) => Ok(text),
-                _ => Err(ObjectStorageError::Sql(format!("{what}: a row without text"))),
+    /// The text column `column` of each row `statement` answers.
+    fn texts(&self, statement: &str, column: &str, what: &str) -> Result<Vec<String>, ObjectStorageError> {
+        let rows = self.sql.exec(statement, &[]).map_err(|e| ObjectStorageError::Sql(format!("{what}: {e}")))?;
+        rows.iter()
+            .map(|row| match Reflect::get(&row, &JsValue::from_str(column)).ok().and_then(|value| value.as_string()) {
+                Some(text) => Ok(text),
+                None => Err(ObjectStorageError::Sql(format!("{what}: a row without text"))),
             })
             .collect()
     }
 
     fn has_table(&self) -> Result<bool, ObjectStorageError> {
-        let tables = self.texts("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'record'", "looking for the table")?;
+        let tables = self.texts("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'record'", "name", "looking for the table")?;
         Ok(!tables.is_empty())
     }
 
@@ -58,7 +56,7 @@ impl RecordStore {
         if !self.has_table()? {
             return Ok(None);
         }
-        let rows = self.texts("SELECT body FROM record WHERE slot = 0", "reading the record")?;
+        let rows = self.texts("SELECT body FROM record WHERE slot = 0", "body", "reading the record")?;
         match rows.first() {
             Some(body) => Ok(Some(InvocationRecord::decode(KEY, body)?)),
             None => Ok(None),
@@ -68,10 +66,10 @@ impl RecordStore {
     /// Stores the record (replacing the previous one; the table is created with the first).
     pub fn save(&self, record: &InvocationRecord) -> Result<(), ObjectStorageError> {
         self.sql
-            .exec_raw("CREATE TABLE IF NOT EXISTS record (slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL)", None::<Vec<JsValue>>)
+            .exec("CREATE TABLE IF NOT EXISTS record (slot INTEGER PRIMARY KEY CHECK (slot = 0), body TEXT NOT NULL)", &[])
             .map_err(|e| ObjectStorageError::Sql(format!("creating the table: {e}")))?;
         self.sql
-            .exec_raw("INSERT OR REPLACE INTO record (slot, body) VALUES (0, ?)", vec![JsValue::from(record.encode())])
+            .exec("INSERT OR REPLACE INTO record (slot, body) VALUES (0, ?)", &[JsValue::from(record.encode())])
             .map(|_| ())
             .map_err(|e| ObjectStorageError::Sql(format!("writing the record: {e}")))
     }
@@ -79,6 +77,6 @@ impl RecordStore {
     /// Deletes the record (a reservation whose invoke the upstream refused, or the end of a
     /// finished record's retention).
     pub fn clear(&self) -> Result<(), ObjectStorageError> {
-        self.sql.exec_raw("DROP TABLE IF EXISTS record", None::<Vec<JsValue>>).map(|_| ()).map_err(|e| ObjectStorageError::Sql(format!("deleting the record: {e}")))
+        self.sql.exec("DROP TABLE IF EXISTS record", &[]).map(|_| ()).map_err(|e| ObjectStorageError::Sql(format!("deleting the record: {e}")))
     }
 }

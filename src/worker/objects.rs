@@ -13,10 +13,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::JsValue;
-use worker::{Headers, Method, Request, Response};
 
 use super::app::App;
 use super::http::{Answer, ApiError};
+use super::platform::js_error_message;
 use crate::core::proxy::request::invocation_object_key;
 use crate::core::record::InvocationRecord;
 
@@ -52,46 +52,37 @@ pub struct StartInvocation {
 const RELAYED_HEADERS: [&str; 4] = ["content-type", "location", "retry-after", "idempotent-replayed"];
 
 /// Sends one internal request to the object of `invocation_id` and relays its answer.
-async fn send(app: &App, invocation_id: &str, method: Method, path_and_query: &str, body: Option<String>, extra: &[(&str, &str)]) -> Result<Answer, ApiError> {
-    let unavailable = |what: &str, e: worker::Error| {
-        app.log.error("objects: request failed", json_fields(invocation_id, what, &e));
+async fn send(app: &App, invocation_id: &str, method: &str, path_and_query: &str, body: Option<String>, extra: &[(&str, &str)]) -> Result<Answer, ApiError> {
+    let unavailable = |what: &str, error: String| {
+        app.log.error("objects: request failed", serde_json::json!({ "invocationId": invocation_id, "step": what, "error": error }));
         ApiError::new(503, "unavailable", "the invocation's coordinator is unavailable; retry").with_retry_after(1)
     };
-    let namespace = app.env.durable_object(INVOCATIONS_BINDING).map_err(|e| unavailable("binding", e))?;
+    let namespace = app.env.durable_object(INVOCATIONS_BINDING).ok_or_else(|| unavailable("binding", format!("{INVOCATIONS_BINDING} is not bound")))?;
     let name = invocation_object_key(invocation_id).unwrap_or(invocation_id);
-    let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|e| unavailable("stub", e))?;
-    let headers = Headers::new();
+    let stub = namespace.stub_for(name).map_err(|e| unavailable("stub", e))?;
+    let headers = web_sys::Headers::new().map_err(|e| unavailable("request", js_error_message(&e)))?;
     let _ = headers.set(REQUEST_ID_HEADER, app.log.request_id());
     let _ = headers.set(INVOCATION_ID_HEADER, invocation_id);
     for (name, value) in extra {
         let _ = headers.set(name, value);
     }
-    // web_sys's RequestInit, not worker's: converting worker::RequestInit brings in every `cf`
-    // property it can carry (image resizing, Polish...), 11.6 KB of wasm for a method, headers
-    // and a body.
     let init = web_sys::RequestInit::new();
-    init.set_method(method.as_ref());
-    init.set_headers(headers.as_ref());
+    init.set_method(method);
+    init.set_headers(&headers);
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(&body));
     }
     let request = web_sys::Request::new_with_str_and_init(&format!("https://invocation{path_and_query}"), &init)
-        .map(Request::from)
-        .map_err(|e| unavailable("request", e.into()))?;
+        .map_err(|e| unavailable("request", js_error_message(&e)))?;
     app.usage.object_request();
-    let answer = stub.fetch_with_request(request).await.map_err(|e| unavailable("fetch", e))?;
+    let answer = stub.fetch(&request).await.map_err(|e| unavailable("fetch", e))?;
     Ok(relay(&answer))
-}
-
-fn json_fields(invocation_id: &str, what: &str, error: &worker::Error) -> Value {
-    serde_json::json!({ "invocationId": invocation_id, "step": what, "error": error.to_string() })
 }
 
 /// A copy of the object's answer whose headers the Worker may still change (a fetched
 /// response's headers are immutable). The body goes through as the object's stream, unread: no
 /// copy into the wasm and back (and no stream-reading code in the wasm).
-fn relay(answer: &Response) -> Answer {
-    let status = answer.status_code();
+fn relay(answer: &web_sys::Response) -> Answer {
     let received = answer.headers();
     let mut headers = Vec::with_capacity(RELAYED_HEADERS.len() + 1);
     for name in RELAYED_HEADERS {
@@ -100,7 +91,7 @@ fn relay(answer: &Response) -> Answer {
         }
     }
     headers.push(("cache-control", "no-store".to_string()));
-    Answer::relayed(status, headers, answer.body())
+    Answer::relayed(answer.status(), headers, answer.body())
 }
 
 fn wait_query(wait_s: u64) -> String {
@@ -114,21 +105,21 @@ fn wait_query(wait_s: u64) -> String {
 /// Starts (or replays) an invocation in its object.
 pub async fn start(app: &App, command: &StartInvocation, wait_s: u64) -> Result<Answer, ApiError> {
     let body = serde_json::to_string(command).map_err(|e| ApiError::new(500, "internal", format!("encoding the command: {e}")))?;
-    send(app, &command.invocation_id, Method::Post, &format!("/invoke{}", wait_query(wait_s)), Some(body), &[]).await
+    send(app, &command.invocation_id, "POST", &format!("/invoke{}", wait_query(wait_s)), Some(body), &[]).await
 }
 
 /// Hands a pending record the Worker made to its object, which follows it from then on.
 pub async fn adopt(app: &App, record: &InvocationRecord, wait_s: u64) -> Result<Answer, ApiError> {
-    send(app, &record.invocation_id, Method::Post, &format!("/adopt{}", wait_query(wait_s)), Some(record.encode()), &[]).await
+    send(app, &record.invocation_id, "POST", &format!("/adopt{}", wait_query(wait_s)), Some(record.encode()), &[]).await
 }
 
 /// The record as its object has it.
 pub async fn record(app: &App, invocation_id: &str, wait_s: u64) -> Result<Answer, ApiError> {
-    send(app, invocation_id, Method::Get, &format!("/record{}", wait_query(wait_s)), None, &[]).await
+    send(app, invocation_id, "GET", &format!("/record{}", wait_query(wait_s)), None, &[]).await
 }
 
 /// Delivers a completion callback to its object.
 pub async fn callback(app: &App, invocation_id: &str, token: &str, body: Vec<u8>) -> Result<Answer, ApiError> {
     let text = String::from_utf8(body).map_err(|_| ApiError::bad_input("the callback body is not UTF-8 JSON"))?;
-    send(app, invocation_id, Method::Post, "/callback", Some(text), &[(CALLBACK_TOKEN_HEADER, token)]).await
+    send(app, invocation_id, "POST", "/callback", Some(text), &[(CALLBACK_TOKEN_HEADER, token)]).await
 }

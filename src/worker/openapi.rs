@@ -8,9 +8,8 @@
 //! (`run_worker_first`), so that the route answers like every other: `x-request-id`, CORS for the
 //! allowed origins, preflights, 405 with `Allow`, the access line.
 
-use worker::{Env, Request};
-
 use super::http::{Answer, ApiError};
+use super::platform::Env;
 
 /// The assets binding (wrangler.toml [assets] `binding`).
 const ASSETS_BINDING: &str = "ASSETS";
@@ -20,12 +19,10 @@ const ASSET_URL: &str = "https://assets.invalid/openapi.json";
 /// The document, read from the static assets.
 pub async fn document(env: &Env) -> Result<Answer, ApiError> {
     let missing = |why: &str| ApiError::new(503, "unavailable", format!("the OpenAPI document is not available: {why}"));
-    let assets = env.assets(ASSETS_BINDING).map_err(|_| missing("no assets binding ASSETS"))?;
-    // A plain GET built with web_sys: `Fetcher::fetch` converts a worker::RequestInit (every `cf`
-    // property it can carry, ≈ 11 KB of wasm) even when none is given.
+    let assets = env.fetcher(ASSETS_BINDING).ok_or_else(|| missing("no assets binding ASSETS"))?;
     let request = web_sys::Request::new_with_str(ASSET_URL).map_err(|_| missing("the asset's URL was refused"))?;
-    let asset = assets.fetch_request(Request::from(request)).await.map_err(|_| missing("the assets binding failed"))?;
-    if asset.status_code() != 200 {
+    let asset = assets.fetch(&request).await.map_err(|_| missing("the assets binding failed"))?;
+    if asset.status() != 200 {
         return Err(missing("openapi.json is not among the static assets"));
     }
     // A new answer with this route's headers and the asset's body stream, unread.

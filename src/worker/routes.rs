@@ -20,12 +20,12 @@ use std::rc::Rc;
 
 use serde_json::json;
 use wasm_bindgen::JsValue;
-use worker::{Context, Env};
 
 use super::app::App;
 use super::env::read_settings;
 use super::http::{empty_response, header, Answer, ApiError, Incoming};
 use super::log::{AccessFields, Log};
+use super::platform::{Context, Env};
 use super::random::request_id;
 use super::usage::Usage;
 use super::{action_list, actions, callbacks, health, history, home, invocations, invoke, openapi};

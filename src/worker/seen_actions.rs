@@ -11,6 +11,7 @@ use super::app::App;
 use super::kv::StorageError;
 use crate::core::action_list::ActionSummary;
 use crate::core::definition::ActionDefinition;
+use crate::core::json::to_text;
 
 /// Prefix of the seen actions' keys.
 pub const SEEN_PREFIX: &str = "action:";
@@ -36,7 +37,7 @@ pub async fn remember(app: App, definition: ActionDefinition) {
         return;
     }
     let metadata = serde_json::to_value(&summary).unwrap_or_default();
-    match app.kv.put(&seen_key(&summary.id), &metadata.to_string(), SEEN_TTL_S, Some(&metadata)).await {
+    match app.kv.put(&seen_key(&summary.id), &to_text(&metadata), SEEN_TTL_S, Some(&metadata)).await {
         Ok(()) => WRITTEN.with(|written| {
             let mut written = written.borrow_mut();
             if written.len() >= REMEMBERED_MAX {

@@ -8,7 +8,6 @@
 //! aborted: workerd refuses I/O objects across requests.)
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
@@ -17,27 +16,20 @@ use wasm_bindgen_futures::JsFuture;
 use crate::transport::js_runtime::Timer;
 
 thread_local! {
-    static SLEEPERS: RefCell<HashMap<String, Vec<(u64, Function)>>> = RefCell::new(HashMap::new());
+    /// Each sleeper's key (an invocation id), id and `resolve`. A list, not a map: an isolate holds
+    /// a few objects, each with a waiter or two at most.
+    static SLEEPERS: RefCell<Vec<(String, u64, Function)>> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Removes a sleeper when its sleep ends (or is abandoned).
+/// Removes a sleeper (by its id, unique in the isolate) when its sleep ends or is abandoned.
 struct Registration {
-    key: String,
     id: u64,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        SLEEPERS.with(|sleepers| {
-            let mut sleepers = sleepers.borrow_mut();
-            if let Some(list) = sleepers.get_mut(&self.key) {
-                list.retain(|(id, _)| *id != self.id);
-                if list.is_empty() {
-                    sleepers.remove(&self.key);
-                }
-            }
-        });
+        SLEEPERS.with(|sleepers| sleepers.borrow_mut().retain(|(_, id, _)| *id != self.id));
     }
 }
 
@@ -55,15 +47,16 @@ pub async fn sleep_or_wake(key: &str, ms: u64) {
         n.set(n.get().wrapping_add(1));
         n.get()
     });
-    SLEEPERS.with(|sleepers| sleepers.borrow_mut().entry(key.to_string()).or_default().push((id, resolve)));
-    let _registration = Registration { key: key.to_string(), id };
+    SLEEPERS.with(|sleepers| sleepers.borrow_mut().push((key.to_string(), id, resolve)));
+    let _registration = Registration { id };
     let _ = JsFuture::from(promise).await;
 }
 
 /// Wakes every sleeper of `key`.
 pub fn wake(key: &str) {
-    let woken = SLEEPERS.with(|sleepers| sleepers.borrow_mut().remove(key)).unwrap_or_default();
-    for (_, resolve) in woken {
+    let woken: Vec<Function> =
+        SLEEPERS.with(|sleepers| sleepers.borrow_mut().extract_if(.., |(sleeper, _, _)| sleeper == key).map(|(_, _, resolve)| resolve).collect());
+    for resolve in woken {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     }
 }
