@@ -41,7 +41,8 @@ if [ -x "$opt" ]; then
   before=$(wc -c <"$wasm")
   # -Oz, then the control flow flattened and re-looped and -Oz twice more: 1.4 KB less gzipped
   # than -Oz alone, no speed difference measured (BENCHMARKS.md, "npm package"). Not
-  # --low-memory-unused (0.9 KB more): Rust's stack comes first and grows down into that 1 KB.
+  # --low-memory-unused (it would save 0.9 KB more): Rust's stack comes first and grows down into
+  # the low 1 KB that the flag assumes unused.
   "$opt" -Oz --flatten --rereloop -Oz -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$wasm" -o "$wasm.opt"

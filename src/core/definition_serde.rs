@@ -24,8 +24,12 @@ impl Serialize for ActionDefinition {
         if let Some(schema) = &self.output_schema {
             map.serialize_entry("outputSchema", schema)?;
         }
+        // `extra` never shadows a known field (a profile may have copied the upstream's own key of
+        // that name into it): each key is written once.
         for (key, value) in &self.extra {
-            map.serialize_entry(key, value)?;
+            if !matches!(key.as_str(), "id" | "inputs" | "outputs" | "inputSchema" | "outputSchema") {
+                map.serialize_entry(key, value)?;
+            }
         }
         map.end()
     }
@@ -170,5 +174,23 @@ mod tests {
                 assert_eq!(ours.map(|d| d.id), derived.map(|d| d.id), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn an_extra_key_named_like_a_field_is_not_written_twice() {
+        let mut extra = Map::new();
+        extra.insert("inputs".into(), Value::String("the upstream's own".into()));
+        extra.insert("inputSchema".into(), Value::Bool(true));
+        extra.insert("mode".into(), Value::String("sync".into()));
+        let definition = ActionDefinition {
+            id: "a".into(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            input_schema: Some(serde_json::json!({"type": "object"})),
+            output_schema: None,
+            extra,
+        };
+        let text = serde_json::to_string(&definition).unwrap();
+        assert_eq!(text, r#"{"id":"a","inputs":[],"outputs":[],"inputSchema":{"type":"object"},"mode":"sync"}"#);
     }
 }

@@ -21,11 +21,23 @@ pub enum IssueKind {
     NotInEnum,
 }
 
+impl IssueKind {
+    /// Every kind; `NAMES[i]` is the JSON name of `ALL[i]` (what `Serialize` writes: a test holds
+    /// the two together).
+    pub const ALL: [IssueKind; 5] =
+        [IssueKind::MissingRequired, IssueKind::UnknownParameter, IssueKind::WrongType, IssueKind::OutOfRange, IssueKind::NotInEnum];
+    /// The kinds' JSON names, in the order of [`IssueKind::ALL`].
+    pub const NAMES: [&'static str; 5] = ["missing_required", "unknown_parameter", "wrong_type", "out_of_range", "not_in_enum"];
+
+    /// The kind of that JSON name.
+    pub fn from_name(name: &str) -> Option<IssueKind> {
+        IssueKind::NAMES.iter().position(|known| *known == name).and_then(|i| IssueKind::ALL.get(i).copied())
+    }
+}
+
 impl<'de> Deserialize<'de> for IssueKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use IssueKind::*;
-        let names = &["missing_required", "unknown_parameter", "wrong_type", "out_of_range", "not_in_enum"];
-        unit_variant(deserializer, "enum IssueKind", names, &[MissingRequired, UnknownParameter, WrongType, OutOfRange, NotInEnum], None)
+        unit_variant(deserializer, "enum IssueKind", &IssueKind::NAMES, &IssueKind::ALL, None)
     }
 }
 

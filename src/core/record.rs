@@ -110,11 +110,17 @@ impl RecordStatus {
     }
 }
 
+impl RecordStatus {
+    /// Every status, in the order of [`RecordStatus::NAMES`].
+    pub const ALL: [RecordStatus; 5] =
+        [RecordStatus::Pending, RecordStatus::Completed, RecordStatus::Failed, RecordStatus::Cancelled, RecordStatus::TimedOut];
+    /// `NAMES[i]` is `ALL[i].as_str()` (a test holds them and `Serialize` together).
+    pub const NAMES: [&'static str; 5] = ["pending", "completed", "failed", "cancelled", "timed_out"];
+}
+
 impl<'de> Deserialize<'de> for RecordStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use RecordStatus::*;
-        let names = &["pending", "completed", "failed", "cancelled", "timed_out"];
-        unit_variant(deserializer, "enum RecordStatus", names, &[Pending, Completed, Failed, Cancelled, TimedOut], None)
+        unit_variant(deserializer, "enum RecordStatus", &RecordStatus::NAMES, &RecordStatus::ALL, None)
     }
 }
 

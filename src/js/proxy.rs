@@ -446,10 +446,7 @@ fn inputs_object(inputs: &Value) -> Result<Value, ErrorDetails> {
 
 /// Whether a proxy record's status is final (the core's record rules; unknown statuses are not).
 fn is_terminal(status: &str) -> bool {
-    [RecordStatus::Pending, RecordStatus::Completed, RecordStatus::Failed, RecordStatus::Cancelled, RecordStatus::TimedOut]
-        .into_iter()
-        .find(|known| known.as_str() == status)
-        .is_some_and(RecordStatus::is_terminal)
+    RecordStatus::ALL.into_iter().find(|known| known.as_str() == status).is_some_and(RecordStatus::is_terminal)
 }
 
 fn record_status(record: &Value) -> String {
@@ -613,14 +610,7 @@ pub fn error_details_from_value(value: &Value) -> Option<ErrorDetails> {
 /// than through `ValidationIssue`'s derived `Deserialize` for JSON values (a second copy of it).
 fn issue_from_value(value: &Value) -> ValidationIssue {
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
-    let kind = match value.get("kind").and_then(Value::as_str) {
-        Some("missing_required") => Some(IssueKind::MissingRequired),
-        Some("unknown_parameter") => Some(IssueKind::UnknownParameter),
-        Some("wrong_type") => Some(IssueKind::WrongType),
-        Some("out_of_range") => Some(IssueKind::OutOfRange),
-        Some("not_in_enum") => Some(IssueKind::NotInEnum),
-        _ => None,
-    };
+    let kind = value.get("kind").and_then(Value::as_str).and_then(IssueKind::from_name);
     let whole = value.get("parameter").is_some_and(Value::is_string)
         && kind.is_some()
         && value.get("message").is_some_and(Value::is_string)

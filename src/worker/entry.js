@@ -40,11 +40,12 @@ export default {
   async fetch(request, env, ctx) {
     resetIfCritical();
     try {
-      // A body within the limit is read here, in one piece (what the wasm would read): awaited
-      // in JS, not by a Rust future. The limit and its 413 stay in the wasm, which checks the
-      // length again and reads any other body itself.
+      // A POST body within the limit is read here, in one piece (what the wasm would read):
+      // awaited in JS, not by a Rust future. Only POST routes read a body (invoke, validate,
+      // callbacks); any other request's is left unread, as the wasm leaves it. The limit and its
+      // 413 stay in the wasm, which checks the length again and reads any other body itself.
       // One that cannot be read is left to the wasm, which answers 400 with its access line.
-      const length = request.headers.get("content-length");
+      const length = request.method === "POST" ? request.headers.get("content-length") : null;
       let body;
       if (length !== null && Number(length) <= BODY_LIMIT) {
         try {
@@ -81,7 +82,12 @@ function writeAfter({ kv, key, value, options, requestId }) {
   } catch (error) {
     put = Promise.reject(error);
   }
-  return put.catch(retry).catch(noteTrap);
+  // retryRecordCopy writes its own error line when the second put fails; it rejects only when the
+  // wasm itself failed (a trap), and then the copy is lost too: said here, with its key.
+  return put.catch(retry).catch((error) => {
+    noteTrap(error);
+    console.error(JSON.stringify({ level: "error", requestId, msg: "invoke: cannot store the record", key, error: String(error) }));
+  });
 }
 
 // A Durable Object instance is rebuilt after a reset (its old wasm object belongs to the old
@@ -90,10 +96,18 @@ function recoverable(Class) {
   return new Proxy(Class, {
     construct(target, args, newTarget) {
       resetIfCritical();
-      const slot = { instance: Reflect.construct(target, args, newTarget), instanceId: state.instanceId };
+      const build = () => {
+        try {
+          return Reflect.construct(target, args, newTarget);
+        } catch (error) {
+          noteTrap(error);
+          throw error;
+        }
+      };
+      const slot = { instance: build(), instanceId: state.instanceId };
       const current = () => {
         if (slot.instanceId !== state.instanceId) {
-          slot.instance = Reflect.construct(target, args, newTarget);
+          slot.instance = build();
           slot.instanceId = state.instanceId;
         }
         return slot.instance;

@@ -26,12 +26,12 @@ use crate::core::proxy::status::{error_body, http_status, retry_after_seconds};
 
 #[wasm_bindgen(module = "/src/worker/respond.js")]
 extern "C" {
-    /// `{response, line, warn, write}`: the JS `Response`, the request's access line, and the
-    /// KV write to make after the answer, if any.
     /// The request's headers as `name:value` lines (names lower-case).
     #[wasm_bindgen(js_name = "headerLines")]
     fn header_lines_js(headers: &web_sys::Headers) -> String;
 
+    /// `{response, line, warn, write}`: the JS `Response`, the request's access line, and the
+    /// KV write to make after the answer, if any.
     #[wasm_bindgen(js_name = "respond")]
     #[allow(clippy::too_many_arguments)]
     fn respond_js(
@@ -142,22 +142,8 @@ impl Answer {
     }
 }
 
-/// What the handlers read of a request: the method and URL (strings), the headers and the body.
-pub trait RequestParts {
-    /// The JS request.
-    fn raw(&self) -> &web_sys::Request;
-    /// The body, when it was read before the handler ran (`entry.js` reads a body whose
-    /// `Content-Length` is within the limit); taken once.
-    fn take_read_body(&self) -> Option<Vec<u8>> {
-        None
-    }
-    /// The query string (after `?`, without it), as sent.
-    fn query(&self) -> String;
-    /// A request header.
-    fn header(&self, name: &str) -> Option<String>;
-}
-
-/// A request to the fetch handler, as `entry.js` hands it over.
+/// A request to the fetch handler (as `entry.js` hands it over) or to the Durable Object: the
+/// method and URL (strings), the headers and the body, read when a handler asks.
 pub struct Incoming {
     /// The method, as sent (the fetch standard upper-cases the usual ones).
     pub method: String,
@@ -178,20 +164,25 @@ impl Incoming {
     }
 }
 
-impl RequestParts for Incoming {
-    fn raw(&self) -> &web_sys::Request {
+impl Incoming {
+    /// The JS request.
+    pub fn raw(&self) -> &web_sys::Request {
         &self.raw
     }
 
+    /// The body, when it was read before the handler ran (`entry.js` reads a POST body whose
+    /// `Content-Length` is within the limit); taken once.
     fn take_read_body(&self) -> Option<Vec<u8>> {
         self.read_body.take()
     }
 
-    fn query(&self) -> String {
+    /// The query string (after `?`, without it), as sent.
+    pub fn query(&self) -> String {
         self.query.clone()
     }
 
-    fn header(&self, name: &str) -> Option<String> {
+    /// A request header.
+    pub fn header(&self, name: &str) -> Option<String> {
         let lines = self.headers.get_or_init(|| header_lines_js(&self.raw.headers()));
         lines.split('\n').find_map(|line| {
             let (key, value) = line.split_once(':')?;
@@ -333,7 +324,7 @@ pub fn empty_response(status: u16, extra: &[(&'static str, String)]) -> Answer {
 }
 
 /// A request header.
-pub fn header(req: &impl RequestParts, name: &str) -> Option<String> {
+pub fn header(req: &Incoming, name: &str) -> Option<String> {
     req.header(name)
 }
 
@@ -341,7 +332,7 @@ pub fn header(req: &impl RequestParts, name: &str) -> Option<String> {
 /// (what `URL.searchParams` does). The URL workerd hands over is already serialized, so its query
 /// is what follows the first `?`, up to a `#`; it is not parsed again (the `url` crate and its IDNA
 /// tables were a fifth of the Worker's size for this one use).
-pub fn query_param(req: &impl RequestParts, name: &str) -> Option<String> {
+pub fn query_param(req: &Incoming, name: &str) -> Option<String> {
     let query = req.query();
     form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
@@ -353,7 +344,7 @@ pub fn query_param(req: &impl RequestParts, name: &str) -> Option<String> {
 /// no Rust future and closure pair for it); the Durable Object's requests are read here. (Under
 /// `wrangler dev`, a request answered before its upload ended can stall the local proxy's next
 /// request: a known local-only wrangler bug, see tests/e2e/worker-body-limit.test.mjs.)
-pub async fn read_body(req: &impl RequestParts) -> Result<Vec<u8>, ApiError> {
+pub async fn read_body(req: &Incoming) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::new(413, "bad_input", format!("the body is larger than {MAX_BODY_BYTES} bytes"));
     let unreadable = || ApiError::bad_input("the request body could not be read");
     if let Some(length) = req.header("content-length") {

@@ -25,7 +25,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::app::App;
 use super::env::read_settings;
-use super::http::{header, json_response, query_param, Answer, ApiError, Incoming, RequestParts};
+use super::http::{header, json_response, query_param, Answer, ApiError, Incoming};
 use super::log::Log;
 use super::object_storage::{ObjectStorageError, RecordStore};
 use super::objects::{StartInvocation, CALLBACK_TOKEN_HEADER, INVOCATION_ID_HEADER, REQUEST_ID_HEADER};

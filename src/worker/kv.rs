@@ -9,7 +9,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect, JSON};
+use js_sys::{Promise, JSON};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::platform::Env;
+use super::platform::{js_error_message, Env};
 use super::usage::Usage;
 use super::KV_BINDING;
 use crate::core::json::{from_text, to_text};
@@ -75,7 +75,7 @@ struct ListedPage {
 /// One KV write: its key, value and options (`{expirationTtl, metadata}`). A write finished after
 /// the answer is handed to `entry.js` as these parts ([`KvWrite::into_parts`]): it starts the put
 /// and hands its promise to `ctx.waitUntil` (no Rust future, closure pair or task is spawned for
-/// it), and should that attempt fail, calls back `retryWrite` ([`KvWrite::from_parts`], then
+/// it), and should that attempt fail, calls back `retryRecordCopy` ([`KvWrite::from_parts`], then
 /// [`KvWrite::retry`]) for the second.
 #[derive(Debug, Clone)]
 pub struct KvWrite {
@@ -109,7 +109,7 @@ impl KvWrite {
             Ok(pending) => JsFuture::from(pending).await.map(|_| ()),
             Err(error) => Err(error),
         };
-        outcome.map_err(|error| StorageError(format!("writing {}: {}", self.key, message(&error))))
+        outcome.map_err(|error| StorageError(format!("writing {}: {}", self.key, js_error_message(&error))))
     }
 
     /// The parts `entry.js` puts with.
@@ -130,26 +130,18 @@ pub struct Kv {
     usage: Rc<Usage>,
 }
 
-/// A JS error's message (KV errors name no value).
-fn message(error: &JsValue) -> String {
-    error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| String::from(e.message()))
-}
-
 impl Kv {
     /// The bound namespace; operations are counted in `usage`.
     pub fn from_env(env: &Env, usage: Rc<Usage>) -> Result<Kv, StorageError> {
-        let binding = Reflect::get(env.as_ref(), &JsValue::from_str(KV_BINDING)).unwrap_or(JsValue::UNDEFINED);
-        if !binding.is_object() {
-            return Err(StorageError(format!("{KV_BINDING} is not bound")));
-        }
+        let binding = env.binding(KV_BINDING).ok_or_else(|| StorageError(format!("{KV_BINDING} is not bound")))?;
         Ok(Kv { store: binding.unchecked_into(), usage })
     }
 
     /// A value as text.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.usage.kv_read();
-        let pending = self.store.get(key).map_err(|e| StorageError(format!("reading {key}: {}", message(&e))))?;
-        let value = JsFuture::from(pending).await.map_err(|e| StorageError(format!("reading {key}: {}", message(&e))))?;
+        let pending = self.store.get(key).map_err(|e| StorageError(format!("reading {key}: {}", js_error_message(&e))))?;
+        let value = JsFuture::from(pending).await.map_err(|e| StorageError(format!("reading {key}: {}", js_error_message(&e))))?;
         Ok(value.as_string())
     }
 
@@ -186,7 +178,7 @@ impl Kv {
             Some(metadata) => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S), "metadata": metadata }),
             None => json!({ "expirationTtl": ttl_s.max(MIN_TTL_S) }),
         };
-        let options = JSON::parse(&to_text(&options)).map_err(|e| StorageError(format!("writing {key}: {}", message(&e))))?;
+        let options = JSON::parse(&to_text(&options)).map_err(|e| StorageError(format!("writing {key}: {}", js_error_message(&e))))?;
         Ok(KvWrite { store: self.store.clone(), key: key.to_string(), value: value.to_string(), options })
     }
 
@@ -200,7 +192,7 @@ impl Kv {
     /// metadata, and the cursor of the next page (`None` when this was the last).
     pub async fn list_page(&self, prefix: &str, limit: u64, cursor: Option<String>) -> Result<(Vec<ListedKey>, Option<String>), StorageError> {
         self.usage.kv_read();
-        let failed = |e: &JsValue| StorageError(format!("listing {prefix}: {}", message(e)));
+        let failed = |e: &JsValue| StorageError(format!("listing {prefix}: {}", js_error_message(e)));
         let mut options = json!({ "prefix": prefix, "limit": limit });
         if let (Some(cursor), Some(object)) = (cursor, options.as_object_mut()) {
             object.insert("cursor".into(), Value::String(cursor));
