@@ -185,6 +185,23 @@ fn a_refused_exchange_is_not_retried_and_not_retryable() {
 }
 
 #[test]
+fn an_answer_too_large_to_read_is_not_retried_and_an_invoke_may_have_run() {
+    let (client, upstream, _clock) = client(json!({}));
+    let too_large = || Err(TransportFailure::new(TransportFailureKind::TooLarge, "GET x: the answer's body is 9000000 bytes"));
+    upstream.queue("Get /api/v2/data-actions/lookup", vec![too_large()]);
+    let err = block_on(client.get_action("lookup", None)).unwrap_err();
+    assert_eq!((err.code(), err.retryable()), ("transport", false));
+    assert_eq!(upstream.count("Get /api/v2/data-actions/lookup"), 1, "the same GET would get the same answer");
+
+    block_on(client.get_action("lookup", None)).unwrap();
+    upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![too_large()]);
+    let err = block_on(client.invoke("lookup", &json!({"customerId": "1"}), invoke_options(), CallOptions::default())).unwrap_err();
+    assert_eq!((err.code(), err.retryable()), ("transport", false));
+    assert!(err.to_string().contains("may have run upstream"), "the invoke reached the upstream: {err}");
+    assert_eq!(upstream.count("Post /api/v2/data-actions/lookup/invoke"), 1);
+}
+
+#[test]
 fn the_invoke_post_is_never_repeated_after_an_unknown_outcome() {
     let (client, upstream, _clock) = client(json!({}));
     upstream.queue("Post /api/v2/data-actions/lookup/invoke", vec![

@@ -1,13 +1,21 @@
 //! Fault injection: added latency (fixed and jittered), random 429/503 answers, the shares of
 //! callbacks dropped, duplicated or delayed, and the `rate-limited` action's scripted 429s with
-//! both `Retry-After` forms. Every random decision is drawn from the seedable fault RNG.
+//! both `Retry-After` forms, and the shape of sync invoke answers (padded, unsized). Every random
+//! decision is drawn from the seedable fault RNG.
 
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use http_body::Frame;
+use serde::Serialize;
 
 use crate::clock::http_date_after;
-use crate::errors::ApiError;
+use crate::errors::{json_bytes_response, json_response, ApiError};
 use crate::knobs::Knobs;
 use crate::state::AppState;
 
@@ -140,6 +148,50 @@ pub fn scripted_rate_limit(number: u64, now: SystemTime) -> ApiError {
         "the downstream CRM is throttling requests, retry later",
     )
     .with_header(header::RETRY_AFTER, retry_after)
+}
+
+/// A successful sync invoke answer as the knobs shape it: `answerPaddingBytes` spaces after the
+/// JSON (still valid JSON), and with `answerChunked` no `Content-Length` (chunked).
+pub fn shaped_answer<T: Serialize>(knobs: &Knobs, answer: &T) -> Response {
+    if knobs.answer_padding_bytes == 0 && !knobs.answer_chunked {
+        return json_response(StatusCode::OK, answer);
+    }
+    let mut bytes = match serde_json::to_vec(answer) {
+        Ok(bytes) => bytes,
+        Err(_) => return json_response(StatusCode::INTERNAL_SERVER_ERROR, "serialisation failed"),
+    };
+    let padding = usize::try_from(knobs.answer_padding_bytes).unwrap_or(usize::MAX);
+    bytes.resize(bytes.len().saturating_add(padding), b' ');
+    if knobs.answer_chunked {
+        json_bytes_response(StatusCode::OK, Body::new(Unsized::new(bytes)))
+    } else {
+        json_bytes_response(StatusCode::OK, bytes)
+    }
+}
+
+/// A body of unknown size (so hyper sends it chunked), in 64 KiB chunks.
+struct Unsized {
+    rest: Bytes,
+}
+
+impl Unsized {
+    fn new(bytes: Vec<u8>) -> Self {
+        Unsized { rest: Bytes::from(bytes) }
+    }
+}
+
+impl http_body::Body for Unsized {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.rest.is_empty() {
+            return Poll::Ready(None);
+        }
+        let at = self.rest.len().min(64 * 1024);
+        let chunk = self.rest.split_to(at);
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use crate::errors::ErrorItem;
 const MAX_MS: u64 = 600_000;
 /// Upper bound of the token lifetime (one year).
 const MAX_TOKEN_LIFETIME_SECS: u64 = 31_536_000;
+/// Upper bound of `answerPaddingBytes` (64 MiB).
+const MAX_PADDING_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,6 +45,11 @@ pub struct Knobs {
     pub latency_jitter_ms: u64,
     /// Revoke every token after each N-th `/api` request (0: never).
     pub revoke_tokens_every: u64,
+    /// Spaces appended to every successful sync invoke answer (after its JSON: still valid
+    /// JSON), for clients' limits on what they read.
+    pub answer_padding_bytes: u64,
+    /// Sync invoke answers sent without `Content-Length` (chunked), as some upstreams answer.
+    pub answer_chunked: bool,
     /// Seed of the fault RNG; `None` seeds from entropy.
     pub seed: Option<u64>,
 }
@@ -64,6 +71,8 @@ impl Default for Knobs {
             callback_delay_rate: 1.0,
             latency_jitter_ms: 0,
             revoke_tokens_every: 0,
+            answer_padding_bytes: 0,
+            answer_chunked: false,
             seed: None,
         }
     }
@@ -219,6 +228,13 @@ impl Knobs {
                 "revokeTokensEvery" => {
                     next.revoke_tokens_every =
                         int(field, value, 1_000_000_000, p).unwrap_or(next.revoke_tokens_every)
+                }
+                "answerPaddingBytes" => {
+                    next.answer_padding_bytes = int(field, value, MAX_PADDING_BYTES, p)
+                        .unwrap_or(next.answer_padding_bytes)
+                }
+                "answerChunked" => {
+                    next.answer_chunked = flag(field, value, p).unwrap_or(next.answer_chunked)
                 }
                 "seed" => {
                     effects.reseed = true;

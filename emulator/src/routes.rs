@@ -297,8 +297,8 @@ async fn invoke_sync(
             StatusCode::INTERNAL_SERVER_ERROR,
             errors.clone(),
         )),
-        _ => Ok(json_response(
-            StatusCode::OK,
+        _ => Ok(faults::shaped_answer(
+            &state.knobs(),
             &InvokeAnswer {
                 invoke_id: &invoke_id,
                 status,

@@ -151,3 +151,34 @@ test('redirects are not followed: the call fails naming the redirect and its tar
     redirector.close();
   }
 });
+
+// The client reads at most 8 MiB of an answer (the core's MAX_ANSWER_BYTES): a larger one is
+// refused unread, by its Content-Length or once an unsized (chunked) body passes the limit.
+const LIMIT = 8 * 1024 * 1024;
+
+for (const answerChunked of [false, true]) {
+  const framing = answerChunked ? 'chunked' : 'with Content-Length';
+  test(`an answer over 8 MiB (${framing}) is a transport error, not retried, the invoke's outcome unknown`, async () => {
+    await emulator.configure({ answerPaddingBytes: LIMIT + 1, answerChunked });
+    const client = new DataActionsClient(directOptions(emulator.url));
+    await client.getAction('lookup-customer');
+    const before = await emulator.stats();
+    await assert.rejects(client.invoke('lookup-customer', { customerId: 'C-9' }), (error) => {
+      assert.ok(error instanceof DataActionsError);
+      assert.equal(error.code, 'transport');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, new RegExp(`over the ${LIMIT} bytes this client reads`));
+      assert.match(error.message, /may have run upstream/);
+      return true;
+    });
+    assert.equal(requestDelta(before, await emulator.stats()).invoke, 1, 'one POST, not repeated');
+  });
+
+  test(`an answer just under 8 MiB (${framing}) is read whole`, async () => {
+    await emulator.configure({ answerPaddingBytes: LIMIT - 4096, answerChunked });
+    const client = new DataActionsClient(directOptions(emulator.url));
+    const result = await client.invoke('lookup-customer', { customerId: 'C-10' });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.outputs.customerId, 'C-10');
+  });
+}

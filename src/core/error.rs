@@ -283,7 +283,9 @@ impl DataActionsError {
         match self {
             DataActionsError::RateLimited { .. } => true,
             DataActionsError::Upstream { retryable, .. } => *retryable,
-            DataActionsError::Transport { kind, outcome_unknown, .. } => !outcome_unknown && *kind != TransportFailureKind::Refused,
+            DataActionsError::Transport { kind, outcome_unknown, .. } => {
+                !outcome_unknown && !matches!(kind, TransportFailureKind::Refused | TransportFailureKind::TooLarge)
+            }
             DataActionsError::Timeout { invoke_id, .. } => invoke_id.is_none() && self.status() == Some(504),
             _ => false,
         }

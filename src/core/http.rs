@@ -104,6 +104,13 @@ impl HttpRequest {
 /// listed here (debug builds check it in [`HttpResponse::header`]).
 pub const READ_RESPONSE_HEADERS: [&str; 3] = ["etag", "location", "retry-after"];
 
+/// The largest answer body the client reads, 8 MiB: a data action's answer, a definition or a
+/// page of the action list is far smaller. A transport refuses a larger one unread (by its
+/// `Content-Length`, or once that many bytes of an unsized body have come) rather than hold it in
+/// memory: a Worker isolate has 128 MB in all, and an answer is parsed into a value several times
+/// its size. The failure is [`TransportFailureKind::TooLarge`].
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
 /// One HTTP response, as a value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HttpResponse {
@@ -166,6 +173,10 @@ pub enum TransportFailureKind {
     /// The platform refused to carry the exchange, so nothing ran and trying again cannot help: a
     /// redirect (never followed), a header it cannot send.
     Refused,
+    /// The upstream answered with a body larger than [`MAX_ANSWER_BYTES`], which was not read.
+    /// The request did reach it (an invoke may have run), and the same request would get the same
+    /// answer: never retried.
+    TooLarge,
 }
 
 /// A request that produced no HTTP response. The message must not carry secrets.

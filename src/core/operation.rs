@@ -5,7 +5,7 @@
 use super::error::{DataActionsError, IssueKind, UpstreamErrorBody, ValidationIssue};
 use super::profile::Profile;
 use super::http::{redact_url, HttpRequest, HttpResponse, RequestPurpose, TransportFailure, TransportFailureKind};
-use super::retry::{RetryDecision, RetryGovernor, RetryableFailure};
+use super::retry::{is_idempotent, RetryDecision, RetryGovernor, RetryableFailure};
 
 /// What the driver must do next for an operation.
 #[derive(Debug)]
@@ -128,11 +128,14 @@ impl Exchange {
         now_ms: u64,
         invoke_id: Option<&str>,
     ) -> ExchangeOutcome {
-        if failure.kind == TransportFailureKind::Refused {
+        if matches!(failure.kind, TransportFailureKind::Refused | TransportFailureKind::TooLarge) {
+            // A refused exchange ran nothing; an answer too large to read came from a request that
+            // did run, so an invoke's outcome is unknown.
+            let outcome_unknown = failure.kind == TransportFailureKind::TooLarge && !is_idempotent(self.request.purpose);
             return ExchangeOutcome::Failed(DataActionsError::Transport {
                 kind: failure.kind,
                 message: failure.message,
-                outcome_unknown: false,
+                outcome_unknown,
                 invoke_id: invoke_id.map(str::to_string),
             });
         }

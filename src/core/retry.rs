@@ -137,10 +137,10 @@ impl RetryableFailure {
         }
     }
 
-    /// Classifies a transport failure; an abort or a refusal is never retried.
+    /// Classifies a transport failure; an abort, a refusal or a too-large answer is never retried.
     pub fn from_transport(failure: &TransportFailure) -> Option<Self> {
         match failure.kind {
-            TransportFailureKind::Aborted | TransportFailureKind::Refused => None,
+            TransportFailureKind::Aborted | TransportFailureKind::Refused | TransportFailureKind::TooLarge => None,
             kind => Some(RetryableFailure::Transport(kind)),
         }
     }

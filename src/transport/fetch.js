@@ -44,17 +44,19 @@ function noRedirects() {
  * @param {AbortSignal | undefined} callerSignal
  * @param {string[]} readHeaders the (lower-case) names of the response headers the client reads:
  *   only these are handed back (reading every header costs more than the rest of this function)
+ * @param {number} maxAnswerBytes the largest body read (the core's MAX_ANSWER_BYTES): a larger one
+ *   is refused unread, or as soon as an unsized one passes it
  * @returns {Promise<{status: number, headers: string, body: Uint8Array}>} `headers` as
  *   `name:value` lines like `headerLines`; on failure the promise rejects with
- *   `{kind: "aborted" | "timeout" | "refused" | "network", stage, detail}`.
+ *   `{kind: "aborted" | "timeout" | "refused" | "network" | "too_large", stage, detail}`.
  */
-export function sendRequest(suppliedFetch, url, method, headerLines, body, timeoutMs, callerSignal, readHeaders) {
+export function sendRequest(suppliedFetch, url, method, headerLines, body, timeoutMs, callerSignal, readHeaders, maxAnswerBytes) {
   const init = { method, headers: parseHeaderLines(headerLines), ...noRedirects() };
   if (body !== undefined) init.body = body.slice();
-  return exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readHeaders);
+  return exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readHeaders, maxAnswerBytes);
 }
 
-async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readHeaders) {
+async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readHeaders, maxAnswerBytes) {
   let stage = 'fetch threw';
   const fetchFunction = suppliedFetch ?? globalThis.fetch;
   if (typeof fetchFunction !== 'function') {
@@ -95,9 +97,13 @@ async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readH
       }
     }
     stage = 'reading the body failed';
-    const bytes = new Uint8Array(await settle(response.arrayBuffer()));
+    const bytes = await settle(readBody(response, maxAnswerBytes));
     return { status, headers, body: bytes };
   } catch (error) {
+    if (error instanceof AnswerTooLarge) {
+      controller.abort();
+      throw { kind: 'too_large', stage: `the answer (status ${error.status}) was not read`, detail: error.message };
+    }
     const detail = describeError(error);
     // A refused redirect is no network trouble: trying again cannot help. Node says "unexpected
     // redirect", Deno "Encountered redirect"; browsers do not tell it from other failures.
@@ -113,6 +119,51 @@ async function exchange(suppliedFetch, url, init, timeoutMs, callerSignal, readH
     clearTimeout(timer);
     if (typeof callerSignal?.removeEventListener === 'function') callerSignal.removeEventListener('abort', onCallerAbort);
   }
+}
+
+class AnswerTooLarge extends Error {
+  constructor(status, size, max) {
+    super(`its body is ${size}, over the ${max} bytes this client reads`);
+    this.status = status;
+  }
+}
+
+// The body, at most `max` bytes: one whose Content-Length is larger is refused before a byte of it
+// is read; one without a length is read chunk by chunk and refused once it passes `max` (a
+// decoded body can also outgrow its length: checked after the read).
+async function readBody(response, max) {
+  const declared = typeof response.headers?.get === 'function' ? response.headers.get('content-length') : null;
+  const length = declared === null || declared === undefined || declared === '' ? NaN : Number(declared);
+  if (length > max) {
+    response.body?.cancel?.().catch(() => {});
+    throw new AnswerTooLarge(response.status, `${length} bytes`, max);
+  }
+  const reader = Number.isFinite(length) ? undefined : response.body?.getReader?.();
+  if (reader === undefined) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength > max) throw new AnswerTooLarge(response.status, `${bytes.byteLength} bytes`, max);
+    return bytes;
+  }
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      reader.cancel().catch(() => {});
+      throw new AnswerTooLarge(response.status, `more than ${max} bytes`, max);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
 
 function parseHeaderLines(lines) {

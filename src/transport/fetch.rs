@@ -14,7 +14,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js_runtime::{AbortSignalHandle, MAX_TIMER_MS};
-use crate::core::http::{is_sendable_header, redact_url, READ_RESPONSE_HEADERS};
+use crate::core::http::{is_sendable_header, redact_url, MAX_ANSWER_BYTES, READ_RESPONSE_HEADERS};
 use crate::core::{HttpRequest, HttpResponse, TransportFailure, TransportFailureKind};
 use crate::driver::{CancelSignal, Transport};
 
@@ -48,6 +48,7 @@ extern "C" {
         timeout_ms: f64,
         caller_signal: Option<&JsValue>,
         read_headers: &JsValue,
+        max_answer_bytes: f64,
     ) -> Promise;
 }
 
@@ -97,6 +98,7 @@ impl FetchTransport {
                 request.timeout_ms.clamp(1, MAX_TIMER_MS) as f64,
                 signal.map(AbortSignalHandle::as_js),
                 read_headers,
+                MAX_ANSWER_BYTES as f64,
             )
         });
         match JsFuture::from(pending).await {
@@ -113,6 +115,15 @@ impl FetchTransport {
                 let (kind, message) = match failure.kind().as_deref() {
                     Some("aborted") => (TransportFailureKind::Aborted, format!("{}: aborted by the caller", what())),
                     Some("timeout") => (TransportFailureKind::Timeout, format!("{}: no answer within {} ms", what(), request.timeout_ms)),
+                    Some("too_large") => (
+                        TransportFailureKind::TooLarge,
+                        format!(
+                            "{}: {}: {}",
+                            what(),
+                            failure.stage().unwrap_or_else(|| "the answer was not read".into()),
+                            failure.detail().unwrap_or_default()
+                        ),
+                    ),
                     other => (
                         if other == Some("refused") { TransportFailureKind::Refused } else { TransportFailureKind::Network },
                         format!(

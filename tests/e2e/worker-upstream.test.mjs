@@ -93,3 +93,22 @@ test("when every request is refused with 429, the answer is 429 rate_limited wit
   }
   assert.equal((await invoke("recovered")).status, 200);
 });
+
+test("an upstream answer over 8 MiB is 502 transport, not retried, and the Worker goes on answering", async () => {
+  assert.equal((await invoke("warm")).status, 200);
+  for (const answerChunked of [false, true]) {
+    const before = await control.stats();
+    await control.config({ answerPaddingBytes: 8 * 1024 * 1024 + 1, answerChunked });
+    try {
+      const res = await invoke(`huge-${answerChunked}`);
+      assert.equal(res.status, 502, res.text);
+      assert.equal(res.body.error.code, "transport");
+      assert.equal(res.body.error.retryable, false);
+      assert.match(res.body.error.message, /over the 8388608 bytes this client reads/);
+    } finally {
+      await control.config({ answerPaddingBytes: 0, answerChunked: false });
+    }
+    assert.equal((await control.stats()).requests.invoke - before.requests.invoke, 1, "one POST, not repeated");
+  }
+  assert.equal((await invoke("after-huge")).status, 200);
+});
