@@ -383,10 +383,12 @@ mod tests {
             "callbackDelayRate",
             "latencyJitterMs",
             "revokeTokensEvery",
+            "answerPaddingBytes",
+            "answerChunked",
             "seed",
         ] {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }
-        assert_eq!(keys.len(), 15);
+        assert_eq!(keys.len(), 17);
     }
 }

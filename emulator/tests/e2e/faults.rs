@@ -184,7 +184,8 @@ async fn config_is_merged_and_validated() {
             "latencyMs": 0, "rate429": 0.0, "rate503": 0.0, "retryAfterSecs": 1, "tokenLifetimeSecs": 3600,
             "rateLimitedFirst": 2, "callbackDrop": false, "callbackDelayMs": 0, "callbackDuplicate": false,
             "callbackDropRate": 0.0, "callbackDuplicateRate": 0.0, "callbackDelayRate": 1.0,
-            "latencyJitterMs": 0, "revokeTokensEvery": 0, "seed": null,
+            "latencyJitterMs": 0, "revokeTokensEvery": 0, "answerPaddingBytes": 0, "answerChunked": false,
+            "seed": null,
         })
     );
     let response = emu
@@ -311,4 +312,29 @@ async fn tokens_are_revoked_every_n_api_requests() {
     emu.configure(json!({"revokeTokensEvery": 0})).await;
     let last = emu.token().await;
     assert_eq!(emu.definition("lookup-customer", &last).await.status(), 200);
+}
+
+#[tokio::test]
+async fn sync_answers_are_padded_and_sent_chunked_as_the_knobs_say() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    let body = json!({"inputs": {"customerId": "C-1"}});
+    let plain = emu.invoke("lookup-customer", &token, body.clone()).await;
+    assert_eq!(plain.status(), 200);
+    let plain_len = plain.bytes().await.expect("body").len();
+
+    emu.configure(json!({"answerPaddingBytes": 100_000})).await;
+    let padded = emu.invoke("lookup-customer", &token, body.clone()).await;
+    assert_eq!(padded.content_length(), Some((plain_len + 100_000) as u64));
+    let text = padded.text().await.expect("body");
+    assert_eq!(text.len(), plain_len + 100_000);
+    let value: Value = serde_json::from_str(&text).expect("still JSON");
+    assert_eq!(value["outputs"]["customerId"], "C-1");
+
+    emu.configure(json!({"answerChunked": true})).await;
+    let chunked = emu.invoke("lookup-customer", &token, body).await;
+    assert_eq!(chunked.status(), 200);
+    assert_eq!(chunked.headers().get("content-length"), None);
+    assert_eq!(chunked.headers().get("transfer-encoding").map(|v| v.to_str().unwrap_or_default()), Some("chunked"));
+    assert_eq!(chunked.bytes().await.expect("body").len(), plain_len + 100_000);
 }
