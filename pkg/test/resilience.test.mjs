@@ -153,7 +153,7 @@ test('redirects are not followed: the call fails naming the redirect and its tar
 });
 
 // The client reads at most 8 MiB of an answer (the core's MAX_ANSWER_BYTES): a larger one is
-// refused unread, by its Content-Length or once an unsized (chunked) body passes the limit.
+// refused before it is parsed: unread by its Content-Length, or once an unsized (chunked) body is read.
 const LIMIT = 8 * 1024 * 1024;
 
 for (const answerChunked of [false, true]) {

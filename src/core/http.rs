@@ -104,11 +104,11 @@ impl HttpRequest {
 /// listed here (debug builds check it in [`HttpResponse::header`]).
 pub const READ_RESPONSE_HEADERS: [&str; 3] = ["etag", "location", "retry-after"];
 
-/// The largest answer body the client reads, 8 MiB: a data action's answer, a definition or a
-/// page of the action list is far smaller. A transport refuses a larger one unread (by its
-/// `Content-Length`, or once that many bytes of an unsized body have come) rather than hold it in
-/// memory: a Worker isolate has 128 MB in all, and an answer is parsed into a value several times
-/// its size. The failure is [`TransportFailureKind::TooLarge`].
+/// The largest answer body the client takes, 8 MiB: a data action's answer, a definition or a
+/// page of the action list is far smaller. A transport refuses a larger one before it is parsed:
+/// unread when its `Content-Length` says so, else once read (src/transport/fetch.js says why it
+/// does not stream-read); a Worker isolate has 128 MB in all, and an answer is parsed into a value
+/// several times its size. The failure is [`TransportFailureKind::TooLarge`].
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 /// One HTTP response, as a value.

@@ -44,8 +44,8 @@ function noRedirects() {
  * @param {AbortSignal | undefined} callerSignal
  * @param {string[]} readHeaders the (lower-case) names of the response headers the client reads:
  *   only these are handed back (reading every header costs more than the rest of this function)
- * @param {number} maxAnswerBytes the largest body read (the core's MAX_ANSWER_BYTES): a larger one
- *   is refused unread, or as soon as an unsized one passes it
+ * @param {number} maxAnswerBytes the largest body taken (the core's MAX_ANSWER_BYTES): one declared
+ *   larger is refused unread, an unsized larger one once read (see readBody)
  * @returns {Promise<{status: number, headers: string, body: Uint8Array}>} `headers` as
  *   `name:value` lines like `headerLines`; on failure the promise rejects with
  *   `{kind: "aborted" | "timeout" | "refused" | "network" | "too_large", stage, detail}`.
@@ -128,9 +128,12 @@ class AnswerTooLarge extends Error {
   }
 }
 
-// The body, at most `max` bytes: one whose Content-Length is larger is refused before a byte of it
-// is read; one without a length is read chunk by chunk and refused once it passes `max` (a
-// decoded body can also outgrow its length: checked after the read).
+// The body, at most `max` bytes. One whose Content-Length is larger is refused before a byte of it
+// is read. One without a length is read whole (with `arrayBuffer`, not a stream reader: a body
+// read through a reader is lost to the browser's developer tools, where integration engineers look
+// at the console's answers) and refused if it is larger, before it reaches the wasm or a parser,
+// whose copies and parsed values are what would multiply it. A decoded body can also outgrow its
+// length: checked after the read too.
 async function readBody(response, max) {
   const declared = typeof response.headers?.get === 'function' ? response.headers.get('content-length') : null;
   const length = declared === null || declared === undefined || declared === '' ? NaN : Number(declared);
@@ -138,31 +141,8 @@ async function readBody(response, max) {
     response.body?.cancel?.().catch(() => {});
     throw new AnswerTooLarge(response.status, `${length} bytes`, max);
   }
-  const reader = Number.isFinite(length) ? undefined : response.body?.getReader?.();
-  if (reader === undefined) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > max) throw new AnswerTooLarge(response.status, `${bytes.byteLength} bytes`, max);
-    return bytes;
-  }
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      reader.cancel().catch(() => {});
-      throw new AnswerTooLarge(response.status, `more than ${max} bytes`, max);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.byteLength > max) throw new AnswerTooLarge(response.status, `${bytes.byteLength} bytes`, max);
   return bytes;
 }
 
