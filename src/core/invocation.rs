@@ -11,7 +11,7 @@ use super::audit::{audit_record_hashed, AuditFacts, AuditRecord, INVOCATION_EVEN
 use super::config::{ClientConfig, PollPolicy};
 use super::definition::{ActionDefinition, OutputParameter};
 use super::error::{upstream_error_from_value, DataActionsError, UpstreamError};
-use super::http::{is_plain_path_segment, HttpResponse, RequestPurpose, TransportFailure};
+use super::http::{is_plain_path_segment, HttpRequest, HttpResponse, Method, RequestPurpose, TransportFailure};
 use super::operation::{Phase, Progress, Step};
 use super::profile::{self, status_request_at, Profile};
 use super::poll_schedule::PollSchedule;
@@ -133,6 +133,20 @@ pub fn parse_status_body(response: &HttpResponse, fallback_id: Option<&str>) -> 
         .map(|list| list.iter().map(upstream_error_from_value).collect())
         .unwrap_or_default();
     Ok(InvocationStatus { invoke_id, status, outputs, errors })
+}
+
+/// The invoke request of every profile: a JSON body POSTed to `url` (the profile's own URL and
+/// body shape), authorized, never retried blindly (its purpose is `Invoke`).
+pub fn invoke_post(url: String, body: Vec<u8>, timeout_ms: u64) -> HttpRequest {
+    HttpRequest {
+        purpose: RequestPurpose::Invoke,
+        method: Method::Post,
+        url,
+        headers: vec![("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())],
+        body: Some(body),
+        timeout_ms,
+        needs_auth: true,
+    }
 }
 
 /// Invocation ids travel in URL paths: 1 to 256 characters, not made of dots alone (`..` would

@@ -8,10 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
 
 import { freePort, startEmulator } from "./harness.mjs";
-import { syncInvoke, workerOptions } from "./miniflare-workers.mjs";
+import { inspectUserWorker, syncInvoke, workerOptions } from "./miniflare-workers.mjs";
 
 const which = process.argv[2] ?? "project";
 const COUNT = Number(process.env.INSPECT_COUNT ?? 100);
@@ -33,25 +32,17 @@ try {
   };
   for (let i = 0; i < 20; i++) await invoke();
 
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-  const target = targets.find((t) => t.id.startsWith("core:user:"));
-  if (!target) throw new Error(`no user worker among the inspector targets: ${targets.map((t) => t.id).join(", ")}`);
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((res, rej) => ws.once("open", res).once("error", rej));
-  let nextId = 0;
   let counting = false;
   const events = new Map();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data));
-    if (!counting || !msg.method) return;
+  const session = await inspectUserWorker(inspectorPort, (msg, bytes) => {
+    if (!counting) return;
     const seen = events.get(msg.method) ?? { count: 0, bytes: 0 };
     seen.count++;
-    seen.bytes += data.length;
+    seen.bytes += bytes;
     events.set(msg.method, seen);
   });
-  const send = (method, params = {}) => ws.send(JSON.stringify({ id: ++nextId, method, params }));
-  send("Runtime.enable");
-  send("Network.enable");
+  await session.send("Runtime.enable");
+  await session.send("Network.enable");
   await new Promise((res) => setTimeout(res, 500));
   answerBytes = 0;
   headerBytes = 0;
@@ -59,7 +50,7 @@ try {
   for (let i = 0; i < COUNT; i++) await invoke();
   await new Promise((res) => setTimeout(res, 500));
   counting = false;
-  ws.close();
+  session.close();
   let count = 0;
   let bytes = 0;
   for (const [method, seen] of [...events].sort()) {

@@ -1,8 +1,11 @@
 // Miniflare options for the project's Worker and for the hand-written JS peer
 // (../shared/peers/js-worker), shared by the benchmarks that start the runtime without wrangler
-// (bench-cold-start.mjs, profile-worker.mjs).
+// (bench-cold-start.mjs, profile-worker.mjs, inspector-events.mjs), and a DevTools Protocol session
+// on the user Worker of such a runtime.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+
+import WebSocket from "ws";
 
 import { ROOT } from "./harness.mjs";
 
@@ -62,4 +65,35 @@ export function syncInvoke(origin) {
       body: JSON.stringify({ inputs: { customerId: "42", includeHistory: "yes", maxResults: "5" } }),
     },
   ];
+}
+
+/**
+ * A Chrome DevTools Protocol session on the user Worker behind `inspectorPort` (workerd's own
+ * inspector). `send(method, params)` resolves to the reply; `onEvent(message, bytes)` gets every
+ * event (a message without an `id`). Close it with `close()`.
+ */
+export async function inspectUserWorker(inspectorPort, onEvent = () => {}) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const target = targets.find((t) => t.id.startsWith("core:user:"));
+  if (!target) throw new Error(`no user worker among the inspector targets: ${targets.map((t) => t.id).join(", ")}`);
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((res, rej) => ws.once("open", res).once("error", rej));
+  let nextId = 0;
+  const waiting = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data));
+    if (msg.id && waiting.has(msg.id)) {
+      waiting.get(msg.id)(msg);
+      waiting.delete(msg.id);
+    } else if (msg.method) {
+      onEvent(msg, data.length);
+    }
+  });
+  const send = (method, params = {}) =>
+    new Promise((res) => {
+      const id = ++nextId;
+      waiting.set(id, res);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { send, close: () => ws.close() };
 }

@@ -13,10 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
 
 import { freePort, startEmulator } from "./harness.mjs";
-import { syncInvoke, workerOptions } from "./miniflare-workers.mjs";
+import { inspectUserWorker, syncInvoke, workerOptions } from "./miniflare-workers.mjs";
 
 const which = process.argv[2] ?? "project";
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 5);
@@ -36,27 +35,7 @@ try {
   };
   for (let i = 0; i < 50; i++) await invoke();
 
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-  const target = targets.find((t) => t.id.startsWith("core:user:"));
-  if (!target) throw new Error(`no user worker among the inspector targets: ${targets.map((t) => t.id).join(", ")}`);
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((res, rej) => ws.once("open", res).once("error", rej));
-  let nextId = 0;
-  const waiting = new Map();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data));
-    if (msg.id && waiting.has(msg.id)) {
-      waiting.get(msg.id)(msg);
-      waiting.delete(msg.id);
-    }
-  });
-  const send = (method, params = {}) =>
-    new Promise((res) => {
-      const id = ++nextId;
-      waiting.set(id, res);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-
+  const { send, close } = await inspectUserWorker(inspectorPort);
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
@@ -71,7 +50,7 @@ try {
     }),
   );
   const { result } = await send("Profiler.stop");
-  ws.close();
+  close();
   writeFileSync(OUT, JSON.stringify(result.profile));
 
   const profile = result.profile;

@@ -15,7 +15,7 @@ use crate::core::config::ClientConfig;
 use crate::core::definition::{check_action_id, definition_get, parse_definition_response, ActionDefinition, DefinitionAnswer};
 use crate::core::error::{parameter_pointer, upstream_error_from_value, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
-use crate::core::invocation::{parse_status_body, InvocationStatus, InvokeOptions};
+use crate::core::invocation::{invoke_post, parse_status_body, InvocationStatus, InvokeOptions};
 use crate::core::operation::{response_error, SingleRequest};
 use crate::core::token::{parse_token_response, TokenRecord};
 
@@ -193,19 +193,8 @@ pub fn invoke_request(config: &ClientConfig, definition: &ActionDefinition, inpu
             (serde_json::to_vec(&audit_payload).unwrap_or_default(), hash)
         }
     };
-    let request = HttpRequest {
-        purpose: RequestPurpose::Invoke,
-        method: Method::Post,
-        url: format!("{}/invoke", action_url(&config.base_url, &definition.id)),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("accept".into(), "application/json".into()),
-        ],
-        body: Some(body),
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: true,
-    };
-    (request, payload_hash)
+    let url = format!("{}/invoke", action_url(&config.base_url, &definition.id));
+    (invoke_post(url, body, config.request_timeout_ms), payload_hash)
 }
 
 /// Reads a 200 or 202 invoke answer: `{invokeId, status, outputs?, errors?}`; a 200 without an

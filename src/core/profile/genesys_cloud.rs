@@ -30,7 +30,7 @@ use crate::core::config::ClientConfig;
 use crate::core::definition::{check_action_id, definition_get, ActionDefinition, DefinitionAnswer, InputParameter, OutputParameter, ParamType};
 use crate::core::error::{parameter_pointer, DataActionsError, IssueKind, UpstreamError, UpstreamErrorBody, ValidationIssue};
 use crate::core::http::{encode_path_segment, form_encode, HttpRequest, HttpResponse, Method, RequestPurpose};
-use crate::core::invocation::{InvocationStatus, InvokeOptions};
+use crate::core::invocation::{invoke_post, InvocationStatus, InvokeOptions};
 use crate::core::operation::SingleRequest;
 use crate::core::schema::Schema;
 use crate::core::token::{parse_token_answer, TokenRecord};
@@ -203,19 +203,8 @@ pub fn invoke_request(config: &ClientConfig, definition: &ActionDefinition, inpu
     audited.insert("inputs".into(), body);
     audited.insert("context".into(), options.context.clone().unwrap_or_else(|| Value::Object(Map::new())));
     let hash = payload_hash(&Value::Object(audited));
-    let request = HttpRequest {
-        purpose: RequestPurpose::Invoke,
-        method: Method::Post,
-        url: format!("{}/execute", action_url(&config.base_url, &definition.id)),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("accept".into(), "application/json".into()),
-        ],
-        body: Some(bytes),
-        timeout_ms: config.request_timeout_ms,
-        needs_auth: true,
-    };
-    (request, hash)
+    let url = format!("{}/execute", action_url(&config.base_url, &definition.id));
+    (invoke_post(url, bytes, config.request_timeout_ms), hash)
 }
 
 /// Reads the execute answer: a 200 whose body is the outputs object. Anything else that is a
